@@ -1,0 +1,1 @@
+"""Context, Episode and Dataset types; reading and writing the on-disk format."""

@@ -1,0 +1,81 @@
+"""The matched input conditions of an episode (Context) and what a reader returns (Episode)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, computed_field
+
+from realitygap.sim.rig import RigConfig
+
+EPISODE_ID_LENGTH = 16
+
+
+class Context(BaseModel):
+    """Scenario, parameters, seed, rig and prompt: everything a source is given to predict an episode."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scenario: str
+    params: dict[str, float | str]
+    seed: int
+    rig: RigConfig = RigConfig()
+    prompt: str = ""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def episode_id(self) -> str:
+        return episode_id(self.scenario, self.params, self.seed, self.rig)
+
+
+def episode_id(scenario: str, params: dict[str, Any], seed: int, rig: RigConfig) -> str:
+    """Stable hash of (scenario, params, seed, rig): sha256 of canonical JSON, first 16 hex digits.
+
+    Floats are written with repr (shortest round-trip), keys sorted, so the id does not depend on
+    dict order, platform or process.
+    """
+    payload = {"scenario": scenario, "params": params, "seed": int(seed), "rig": rig.model_dump(mode="json")}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:EPISODE_ID_LENGTH]
+
+
+@dataclass
+class Episode:
+    """An episode read from disk: metadata plus numpy arrays, each stream with its timestamps.
+
+    `videos` maps stream name to (T, H, W[, 3]) arrays: 'rgb' uint8, 'depth' uint16 millimetres,
+    'segmentation' uint16 instance ids. `tables` maps name to column arrays; every table has `t_s`.
+    """
+
+    meta: dict
+    videos: dict[str, np.ndarray] = field(default_factory=dict)
+    video_t_s: dict[str, np.ndarray] = field(default_factory=dict)
+    tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def episode_id(self) -> str:
+        return self.meta["episode_id"]
+
+    @property
+    def context(self) -> Context:
+        return Context.model_validate({k: v for k, v in self.meta["context"].items() if k != "episode_id"})
+
+    @property
+    def K(self) -> np.ndarray:
+        """3x3 camera intrinsics (pixels, OpenCV convention)."""
+        cam = self.meta["calibration"]["camera"]
+        return np.array([[cam["fx_px"], 0, cam["cx_px"]], [0, cam["fy_px"], cam["cy_px"]], [0, 0, 1]], float)
+
+    @property
+    def T_world_camera(self) -> np.ndarray:
+        return np.array(self.meta["calibration"]["camera"]["T_world_camera"], float)
+
+    def depth_m(self) -> np.ndarray:
+        """Depth along the camera z axis in metres, NaN where no surface was seen."""
+        depth = self.videos["depth"].astype(np.float32) / 1000.0
+        depth[self.videos["depth"] == 0] = np.nan
+        return depth

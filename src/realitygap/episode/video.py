@@ -1,0 +1,63 @@
+"""Lossless, byte-reproducible video io with PyAV (FFV1 in Matroska).
+
+RGB is stored as FFV1 bgr0 (lossless 8-bit), depth and segmentation as FFV1 gray16le. The muxer
+and encoder run with the bitexact flag and one thread, so the same frames give the same bytes.
+Facts about a file (size, rate, frame count, timestamps) are probed from it on read.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from realitygap.runtime.errors import InputError
+
+PIXEL_FORMATS = {"rgb": ("rgb24", "bgr0"), "gray16": ("gray16le", "gray16le")}
+
+
+class VideoWriter:
+    """Write frames one by one; `kind` is 'rgb' ((H, W, 3) uint8) or 'gray16' ((H, W) uint16)."""
+
+    def __init__(self, path: Path, width: int, height: int, fps: int, kind: str):
+        self.path, self.kind, self.shape = Path(path), kind, (height, width)
+        self._in_format, pix_fmt = PIXEL_FORMATS[kind]
+        self._container = av.open(str(path), "w", format="matroska", container_options={"fflags": "+bitexact"})
+        self._stream = self._container.add_stream("ffv1", rate=fps)
+        self._stream.width, self._stream.height, self._stream.pix_fmt = width, height, pix_fmt
+        self._stream.thread_count = 1
+        self._stream.codec_context.time_base = Fraction(1, fps)
+        self._stream.codec_context.flags |= av.codec.context.Flags.bitexact
+        self._fps, self._count = fps, 0
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape[:2] != self.shape:
+            raise ValueError(f"frame shape {frame.shape} does not match video size {self.shape}")
+        video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format=self._in_format)
+        video_frame.pts, video_frame.time_base = self._count, Fraction(1, self._fps)
+        self._container.mux(self._stream.encode(video_frame))
+        self._count += 1
+
+    def close(self) -> int:
+        """Flush and close; returns the number of frames written."""
+        self._container.mux(self._stream.encode(None))
+        self._container.close()
+        return self._count
+
+
+def read_video(path: Path, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """Decode a whole video: (frames, timestamps in seconds from the container)."""
+    out_format = PIXEL_FORMATS[kind][0]
+    try:
+        with av.open(str(path)) as container:
+            frames, times = [], []
+            for frame in container.decode(video=0):
+                frames.append(frame.to_ndarray(format=out_format))
+                times.append(float(frame.time) if frame.time is not None else np.nan)
+    except (av.FFmpegError, OSError) as error:
+        raise InputError(f"cannot decode video {path}: {error}") from None
+    if not frames:
+        raise InputError(f"video {path} has no frames")
+    return np.stack(frames), np.array(times)

@@ -1,0 +1,1 @@
+"""Executors, atomic writes, progress and user-facing errors."""

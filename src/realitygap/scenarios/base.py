@@ -1,0 +1,201 @@
+"""Scenario API: a parameter domain, an MJCF builder, a declared law and a prompt template.
+
+A scenario is *what exists* (the MuJoCo world) and *what the physics says must happen* (its law).
+Sensors and scoring live elsewhere. Subclasses of `ScenarioSpec` fill in the fields and override
+`build_mjcf`, `predict`, `predict_position`, `duration_s`, `motion_bounds_m` and
+`measure_state`; everything else (validation, sampling, prompts) is shared.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from realitygap.runtime.errors import InputError
+
+ParamValue = float | str
+Params = dict[str, ParamValue]
+
+
+class Parameter(BaseModel):
+    """One dimension of a scenario's domain: a numeric range with a unit, or a set of choices."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    unit: str
+    description: str
+    default: ParamValue
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _check_domain(self) -> "Parameter":
+        numeric = self.low is not None and self.high is not None
+        if numeric == (self.choices is not None):
+            raise ValueError(f"parameter {self.name}: give either low/high or choices")
+        if numeric and not (self.low < self.high):
+            raise ValueError(f"parameter {self.name}: low must be < high")
+        self.validate_value(self.default)
+        return self
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.choices is None
+
+    def domain_text(self) -> str:
+        if self.is_numeric:
+            return f"[{self.low:g}, {self.high:g}] {self.unit}".rstrip()
+        return "{" + ", ".join(self.choices or ()) + "}"
+
+    def validate_value(self, value: Any) -> ParamValue:
+        """Return `value` converted to the parameter's type, or raise InputError naming the problem."""
+        if not self.is_numeric:
+            text = str(value).strip().lower()
+            if text not in (self.choices or ()):
+                raise InputError(
+                    f"parameter {self.name}={value!r} is not one of {', '.join(self.choices or ())}"
+                )
+            return text
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"parameter {self.name}={value!r} is not a number ({self.unit})") from None
+        if not math.isfinite(number):
+            raise InputError(f"parameter {self.name}={value!r} is not a finite number")
+        assert self.low is not None and self.high is not None
+        if not (self.low <= number <= self.high):
+            raise InputError(
+                f"parameter {self.name}={number:g} {self.unit} is outside its domain {self.domain_text()}"
+            )
+        return number
+
+    def sample(self, rng: np.random.Generator) -> ParamValue:
+        """Draw uniformly from the domain (numeric values rounded to 4 significant digits)."""
+        if not self.is_numeric:
+            choices = self.choices or ()
+            return choices[int(rng.integers(len(choices)))]
+        assert self.low is not None and self.high is not None
+        value = float(rng.uniform(self.low, self.high))
+        return float(f"{value:.4g}")
+
+
+class Quantity(BaseModel):
+    """A measurable quantity with its unit, e.g. the analytic impact time of a drop."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    value: float
+    unit: str
+    description: str = ""
+
+
+class InstanceSpec(BaseModel):
+    """A labelled object of the scene: a MuJoCo body that gets an instance id and annotations."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    body: str
+    class_name: str
+
+
+class ScenarioSpec(BaseModel):
+    """Base of every scenario. Fields describe the domain and the law; methods build and predict."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    summary: str
+    parameters: tuple[Parameter, ...]
+    law: str
+    prompt_template: str
+    instances: tuple[InstanceSpec, ...]
+    sensor_body: str
+    """Body carrying the IMU and GPS (the moving object)."""
+    gravity_m_s2: float = 9.81
+    event_margin_s: float = 0.5
+
+    # --- domain -------------------------------------------------------------------------------
+    def parameter(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise InputError(
+            f"scenario {self.name} has no parameter {name!r}; it has "
+            + ", ".join(p.name for p in self.parameters)
+        )
+
+    def resolve_params(self, given: Mapping[str, Any] | None = None) -> Params:
+        """Validate `given` against the domain and fill the defaults; unknown names are errors."""
+        given = dict(given or {})
+        for name in given:
+            self.parameter(name)
+        return {p.name: p.validate_value(given.get(p.name, p.default)) for p in self.parameters}
+
+    def sample_params(self, rng: np.random.Generator, fixed: Mapping[str, Any] | None = None) -> Params:
+        """Sample every parameter not in `fixed` uniformly from its domain (one draw per parameter)."""
+        sampled = {p.name: p.sample(rng) for p in self.parameters}  # always draw all: stable stream
+        return self.resolve_params({**sampled, **dict(fixed or {})})
+
+    def prompt(self, params: Mapping[str, Any]) -> str:
+        """Natural-language description of the scene for text/image-to-video models."""
+        return self.prompt_template.format(**self.resolve_params(params))
+
+    # --- to be provided by each scenario ------------------------------------------------------
+    def build_mjcf(self, params: Params, timestep_s: float) -> str:
+        """MJCF of the world (no rig): bodies named as in `instances`, plain background.
+
+        `timestep_s` is the physics step the clock chose; contact models calibrated against the
+        law (e.g. restitution) depend on it.
+        """
+        raise NotImplementedError
+
+    def max_timestep_s(self, params: Params) -> float:
+        """Largest physics step at which the law holds to its stated tolerance."""
+        return 1e-3
+
+    def contact_settings(self, params: Params, timestep_s: float) -> dict:
+        """MuJoCo contact parameters that make the law hold, recorded in every episode."""
+        return {}
+
+    def predict(self, params: Params) -> dict[str, Quantity]:
+        """The declared law: analytic values of the measurable quantities."""
+        raise NotImplementedError
+
+    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+        """Law-predicted world position (N, 3) in metres of the sensor body at times `t_s`."""
+        raise NotImplementedError
+
+    def duration_s(self, params: Params) -> float:
+        """Episode length: the scenario's event plus `event_margin_s`."""
+        raise NotImplementedError
+
+    def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
+        """World-frame box (low, high) that contains all motion; the camera is framed on it."""
+        raise NotImplementedError
+
+    def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Extract the law's quantities from the ground-truth state table (same names as `predict`)."""
+        raise NotImplementedError
+
+
+def body_column(state: Mapping[str, np.ndarray], body: str, column: str) -> np.ndarray:
+    """One column of the long-format state table, restricted to one body, in time order."""
+    rows = np.asarray(state["body"]) == body
+    return np.asarray(state[column], dtype=float)[rows]
+
+
+def first_crossing_time(t_s: np.ndarray, values: np.ndarray, level: float) -> float:
+    """Time of the first downward crossing of `level`, linearly interpolated; NaN if none."""
+    below = np.flatnonzero(values <= level)
+    if below.size == 0 or below[0] == 0:
+        return float("nan")
+    i = int(below[0])
+    v0, v1 = values[i - 1], values[i]
+    return float(t_s[i - 1] + (t_s[i] - t_s[i - 1]) * (v0 - level) / (v0 - v1))

@@ -1,0 +1,100 @@
+"""`drop`: a ball released from rest at height h falls onto the floor.
+
+Law (no drag): bottom height z(t) = h - g t^2 / 2 until impact at t_impact = sqrt(2 h / g) with
+speed v_impact = sqrt(2 g h). After impact the contact is over-damped: the ball stays down, so
+the IMU sees free fall (0 specific force) and then rest (+g up).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
+from realitygap.scenarios.base import (
+    InstanceSpec,
+    Parameter,
+    Params,
+    Quantity,
+    ScenarioSpec,
+    body_column,
+    first_crossing_time,
+)
+
+# Over-damped soft contact (negative solref = -stiffness, -damping; constant impedance 0.95):
+# natural frequency sqrt(0.95 * 2e5) = 436 rad/s, damping ratio 1.6, so no rebound.
+DROP_CONTACT = {"solref": (-2.0e5, -1400.0), "solimp": (0.95, 0.95, 0.001)}
+
+
+class DropScenario(ScenarioSpec):
+    name: str = "drop"
+    summary: str = "A ball released from rest falls onto the floor."
+    parameters: tuple[Parameter, ...] = (
+        Parameter(name="height_m", unit="m", low=0.3, high=3.0, default=1.0,
+                  description="release height of the ball's lowest point above the floor"),
+        Parameter(name="radius_m", unit="m", low=0.04, high=0.15, default=0.1, description="ball radius"),
+        Parameter(name="colour", unit="", choices=COLOUR_NAMES, default="red", description="ball colour"),
+    )
+    law: str = "impact time t = sqrt(2 h / g); height z(t) = h - g t^2 / 2; impact speed sqrt(2 g h)"
+    prompt_template: str = (
+        "A {colour} ball of radius {radius_m:.2f} m is released from rest {height_m:.2f} m above a grey "
+        "floor and falls straight down. Static camera, plain light background."
+    )
+    instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
+    sensor_body: str = "ball"
+
+    def build_mjcf(self, params: Params, timestep_s: float) -> str:
+        p = self.resolve_params(params)
+        solref = " ".join(f"{v:g}" for v in DROP_CONTACT["solref"])
+        solimp = " ".join(f"{v:g}" for v in DROP_CONTACT["solimp"])
+        ball = (
+            f'    <body name="ball" pos="0 0 {p["height_m"] + p["radius_m"]:.6f}">\n'
+            f'      <freejoint name="ball_free"/>\n'
+            f'      <geom name="ball_geom" type="sphere" size="{p["radius_m"]:.6f}" density="500" '
+            f'rgba="{rgba(str(p["colour"]))}" priority="1" solref="{solref}" solimp="{solimp}"/>\n'
+            f"    </body>"
+        )
+        return world_mjcf(self.name, ball)
+
+    def contact_settings(self, params: Params, timestep_s: float) -> dict:
+        return {"ball_floor": {**DROP_CONTACT, "note": "over-damped: no rebound"}}
+
+    def predict(self, params: Params) -> dict[str, Quantity]:
+        p = self.resolve_params(params)
+        h, g = float(p["height_m"]), self.gravity_m_s2
+        return {
+            "impact_time_s": Quantity(name="impact_time_s", value=math.sqrt(2 * h / g), unit="s",
+                                      description="time from release until the ball touches the floor"),
+            "impact_speed_m_s": Quantity(name="impact_speed_m_s", value=math.sqrt(2 * g * h), unit="m/s",
+                                         description="speed at first contact"),
+        }
+
+    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+        p = self.resolve_params(params)
+        h, r, g = float(p["height_m"]), float(p["radius_m"]), self.gravity_m_s2
+        t = np.asarray(t_s, dtype=float)
+        z = r + np.maximum(h - 0.5 * g * t**2, 0.0)
+        return np.stack([np.zeros_like(t), np.zeros_like(t), z], axis=-1)
+
+    def duration_s(self, params: Params) -> float:
+        return self.predict(params)["impact_time_s"].value + self.event_margin_s
+
+    def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
+        p = self.resolve_params(params)
+        r, h = float(p["radius_m"]), float(p["height_m"])
+        return np.array([-r, -r, 0.0]), np.array([r, r, h + 2 * r])
+
+    def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
+        p = self.resolve_params(params)
+        t = body_column(state, "ball", "t_s")
+        z = body_column(state, "ball", "position_z_m")
+        vz = body_column(state, "ball", "velocity_z_m_s")
+        bottom = z - float(p["radius_m"])
+        t_impact = first_crossing_time(t, bottom, 0.0)
+        return {
+            "impact_time_s": t_impact,
+            "impact_speed_m_s": float(-np.interp(t_impact, t, vz)),
+        }
+

@@ -1,0 +1,1 @@
+"""MuJoCo runner, rig and sensors on one simulation clock."""

@@ -1,0 +1,183 @@
+"""The rig: which sensors record, at what rate, with which declared noise; and how it is mounted.
+
+Configs are frozen pydantic models; they serialise into every episode and feed the episode id.
+`attach_rig` adds the camera, LiDAR mount and IMU/GPS site to a scenario's MJCF.
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from typing import Annotated
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SENSOR_NAMES: tuple[str, ...] = ("rgb", "depth", "segmentation", "lidar", "imu", "gps")
+
+CAMERA_NAME = "rg_camera"
+WIDE_CAMERA_NAME = "rg_camera_wide"
+IMU_SITE = "rg_imu_site"
+LIDAR_SITE = "rg_lidar_site"
+INSTANCE_GEOM_GROUP = 2
+"""Instance geoms are moved to this geom group so that they can be rendered alone."""
+WIDE_PADDING = 1.5
+"""The unoccluded-area render covers this factor more field of view on each axis."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CameraConfig(_Frozen):
+    """Pinhole RGB/depth/segmentation camera; it is framed automatically on the scenario's motion."""
+
+    width: Annotated[int, Field(ge=16, le=1920)] = 256
+    height: Annotated[int, Field(ge=16, le=1080)] = 256
+    fps: Annotated[int, Field(ge=1, le=240)] = 30
+    fovy_deg: Annotated[float, Field(gt=5.0, lt=150.0)] = 45.0
+    framing_margin: Annotated[float, Field(ge=1.0, le=5.0)] = 1.3
+    """Field of view / motion extent; 1.3 leaves 15 % of the image free on each side."""
+
+
+class LidarConfig(_Frozen):
+    """Scanning LiDAR: `channels` elevation rings x `azimuth_steps` columns, one instantaneous scan per tick."""
+
+    rate_hz: Annotated[int, Field(ge=1, le=100)] = 10
+    channels: Annotated[int, Field(ge=1, le=256)] = 32
+    azimuth_steps: Annotated[int, Field(ge=1, le=4096)] = 512
+    azimuth_fov_deg: Annotated[float, Field(gt=0.0, le=360.0)] = 90.0
+    elevation_min_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = -22.5
+    elevation_max_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 22.5
+    max_range_m: Annotated[float, Field(gt=0.0, le=500.0)] = 30.0
+    range_noise_std_m: Annotated[float, Field(ge=0.0, le=1.0)] = 0.01
+    """Declared range noise: additive white Gaussian, metres."""
+
+    @model_validator(mode="after")
+    def _check_elevation(self) -> "LidarConfig":
+        if self.elevation_min_deg > self.elevation_max_deg:
+            raise ValueError("lidar elevation_min_deg must be <= elevation_max_deg")
+        return self
+
+
+class ImuConfig(_Frozen):
+    """IMU noise model per axis (Kalibr convention): white noise density and bias random walk.
+
+    Discrete: bias_(k+1) = bias_k + sigma_b sqrt(dt) n1, reading = truth + bias + sigma_w / sqrt(dt) n2.
+    """
+
+    rate_hz: Annotated[int, Field(ge=1, le=2000)] = 200
+    accel_noise_density: Annotated[float, Field(ge=0.0, le=1.0)] = 2.0e-3
+    """m/s^2/sqrt(Hz)"""
+    accel_bias_random_walk: Annotated[float, Field(ge=0.0, le=1.0)] = 3.0e-4
+    """m/s^3/sqrt(Hz)"""
+    gyro_noise_density: Annotated[float, Field(ge=0.0, le=1.0)] = 1.7e-4
+    """rad/s/sqrt(Hz)"""
+    gyro_bias_random_walk: Annotated[float, Field(ge=0.0, le=1.0)] = 2.0e-5
+    """rad/s^2/sqrt(Hz)"""
+
+
+class GpsConfig(_Frozen):
+    """GNSS receiver: ENU position converted to WGS84 from the declared origin, Gaussian noise in ENU."""
+
+    rate_hz: Annotated[int, Field(ge=1, le=100)] = 5
+    horizontal_noise_std_m: Annotated[float, Field(ge=0.0, le=100.0)] = 0.02
+    vertical_noise_std_m: Annotated[float, Field(ge=0.0, le=100.0)] = 0.04
+    origin_lat_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 48.137400
+    origin_lon_deg: Annotated[float, Field(ge=-180.0, le=180.0)] = 11.575500
+    origin_alt_m: Annotated[float, Field(ge=-500.0, le=9000.0)] = 519.0
+    """ENU origin (WGS84 ellipsoidal height); world x = east, y = north, z = up."""
+
+
+class RigConfig(_Frozen):
+    """Everything about how an episode is sensed; part of the episode id."""
+
+    sensors: tuple[str, ...] = SENSOR_NAMES
+    camera: CameraConfig = CameraConfig()
+    lidar: LidarConfig = LidarConfig()
+    imu: ImuConfig = ImuConfig()
+    gps: GpsConfig = GpsConfig()
+    state_rate_hz: Annotated[int, Field(ge=1, le=10000)] = 1200
+    """Rate of the ground-truth state table."""
+    max_timestep_s: Annotated[float, Field(gt=0.0, le=1e-3)] = 1e-3
+
+    @field_validator("sensors")
+    @classmethod
+    def _known_sensors(cls, sensors: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in sensors if s not in SENSOR_NAMES]
+        if unknown:
+            raise ValueError(f"unknown sensor {unknown[0]!r}; known: {', '.join(SENSOR_NAMES)}")
+        if not sensors:
+            raise ValueError("at least one sensor is needed")
+        return tuple(s for s in SENSOR_NAMES if s in sensors)  # canonical order, no duplicates
+
+    def rates_hz(self) -> dict[str, int]:
+        """Rate of every clocked stream: camera frames, state and each enabled non-camera sensor."""
+        rates = {"camera": self.camera.fps, "state": self.state_rate_hz}
+        for name in ("lidar", "imu", "gps"):
+            if name in self.sensors:
+                rates[name] = getattr(self, name).rate_hz
+        return rates
+
+
+def camera_pose_for_bounds(low_m: np.ndarray, high_m: np.ndarray, camera: CameraConfig) -> np.ndarray:
+    """World position of a camera on the -y side of the motion box, looking along +y, framing it.
+
+    The camera's optical axis passes through the box centre; the distance makes the box (times the
+    framing margin) fit both the vertical and the horizontal field of view.
+    """
+    low, high = np.asarray(low_m, float), np.asarray(high_m, float)
+    centre, half = (low + high) / 2, (high - low) / 2
+    tan_y = math.tan(math.radians(camera.fovy_deg) / 2)
+    tan_x = tan_y * camera.width / camera.height
+    distance = camera.framing_margin * max(half[2] / tan_y, half[0] / tan_x) + half[1]
+    return np.array([centre[0], centre[1] - distance, centre[2]])
+
+
+def attach_rig(mjcf: str, rig: RigConfig, camera_pos_m: np.ndarray, sensor_body: str,
+               instance_bodies: list[str], timestep_s: float) -> str:
+    """Return `mjcf` with the rig added: cameras, LiDAR mount site, IMU site and sensors, timestep.
+
+    The camera looks along world +y (MJCF xyaxes "1 0 0 0 0 1"); the LiDAR sits 0.1 m above it
+    with its x axis along world +y, z up. Instance geoms move to group `INSTANCE_GEOM_GROUP`.
+    """
+    root = ET.fromstring(mjcf)
+    option = root.find("option")
+    if option is None:
+        option = ET.SubElement(root, "option")
+    option.set("timestep", repr(float(timestep_s)))
+
+    visual = root.find("visual")
+    if visual is None:
+        visual = ET.SubElement(root, "visual")
+    glob = visual.find("global")
+    if glob is None:
+        glob = ET.SubElement(visual, "global")
+    glob.set("offwidth", str(math.ceil(rig.camera.width * WIDE_PADDING)))
+    glob.set("offheight", str(math.ceil(rig.camera.height * WIDE_PADDING)))
+
+    world = root.find("worldbody")
+    assert world is not None, "scenario MJCF has no worldbody"
+    pos = " ".join(f"{v:.6f}" for v in camera_pos_m)
+    wide_fovy = math.degrees(2 * math.atan(WIDE_PADDING * math.tan(math.radians(rig.camera.fovy_deg) / 2)))
+    ET.SubElement(world, "camera", name=CAMERA_NAME, pos=pos, xyaxes="1 0 0 0 0 1", fovy=f"{rig.camera.fovy_deg:.6f}")
+    ET.SubElement(world, "camera", name=WIDE_CAMERA_NAME, pos=pos, xyaxes="1 0 0 0 0 1", fovy=f"{wide_fovy:.6f}")
+    lidar_pos = np.asarray(camera_pos_m, float) + np.array([0.0, 0.0, 0.1])
+    ET.SubElement(world, "site", name=LIDAR_SITE, pos=" ".join(f"{v:.6f}" for v in lidar_pos),
+                  xyaxes="0 1 0 -1 0 0", size="0.01", group="4")
+
+    bodies = {b.get("name"): b for b in root.iter("body")}
+    if sensor_body not in bodies:
+        raise ValueError(f"sensor body {sensor_body!r} not in the scenario MJCF")
+    site = ET.Element("site", name=IMU_SITE, pos="0 0 0", size="0.005", group="4")
+    bodies[sensor_body].insert(0, site)
+    for name in instance_bodies:
+        for geom in bodies[name].iter("geom"):
+            geom.set("group", str(INSTANCE_GEOM_GROUP))
+
+    sensor = root.find("sensor")
+    if sensor is None:
+        sensor = ET.SubElement(root, "sensor")
+    ET.SubElement(sensor, "accelerometer", name="rg_accel", site=IMU_SITE)
+    ET.SubElement(sensor, "gyro", name="rg_gyro", site=IMU_SITE)
+    return ET.tostring(root, encoding="unicode")

@@ -1,0 +1,307 @@
+"""One episode = one ordinary function: (scenario, params, seed, rig, out_dir) -> files.
+
+Physics, every sensor and the renderer read the same MjData on one clock. The function steps
+the physics in base ticks (the lcm of all stream rates), samples each stream on its own ticks,
+streams frames straight into the video encoders and writes the episode atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from realitygap.episode.io import EpisodeWriter
+from realitygap.episode.types import Context
+from realitygap.scenarios import ScenarioSpec
+from realitygap.sim import lidar as lidar_model
+from realitygap.sim.annotate import body_box_local, box_corners, boxes_2d, may_be_hidden
+from realitygap.sim.camera import T_world_camera_from_mujoco, intrinsics_from_fovy, project_points
+from realitygap.sim.clock import physics_rate_hz
+from realitygap.sim.gps import add_gps_noise, enu_to_wgs84
+from realitygap.sim.imu import apply_imu_noise
+from realitygap.sim.mj import mujoco
+from realitygap.sim.render import SceneRenderer
+from realitygap.sim.rig import (
+    CAMERA_NAME,
+    IMU_SITE,
+    INSTANCE_GEOM_GROUP,
+    LIDAR_SITE,
+    WIDE_CAMERA_NAME,
+    WIDE_PADDING,
+    RigConfig,
+    attach_rig,
+    camera_pose_for_bounds,
+)
+
+NOISE_STREAMS = ("imu", "gps", "lidar")
+"""Each noisy sensor draws from its own child of the episode seed, so enabling one sensor
+never changes another's noise."""
+
+
+def build_model(scenario: ScenarioSpec, params: dict, rig: RigConfig) -> tuple["mujoco.MjModel", dict]:
+    """Compile the scenario with the rig attached; returns the model and the clock/physics facts."""
+    max_step = min(rig.max_timestep_s, scenario.max_timestep_s(params))
+    physics_hz, base_hz = physics_rate_hz(rig.rates_hz().values(), max_step)
+    timestep_s = 1.0 / physics_hz
+    low, high = scenario.motion_bounds_m(params)
+    camera_pos = camera_pose_for_bounds(low, high, rig.camera)
+    xml = attach_rig(scenario.build_mjcf(params, timestep_s), rig, camera_pos, scenario.sensor_body,
+                     [inst.body for inst in scenario.instances], timestep_s)
+    model = mujoco.MjModel.from_xml_string(xml)
+    physics = {
+        "timestep_s": timestep_s,
+        "rate_hz": physics_hz,
+        "base_tick_hz": base_hz,
+        "integrator": "Euler",
+        "gravity_m_s2": [float(g) for g in model.opt.gravity],
+        "contact": scenario.contact_settings(params, timestep_s),
+    }
+    return model, physics
+
+
+def simulate_episode(context: Context, scenario: ScenarioSpec, out_dir: Path, source: str = "sim") -> dict:
+    """Simulate `context` and write the episode folder `out_dir` atomically; returns its episode.json dict.
+
+    On any error the staging folder is removed: no partial episode is left behind.
+    """
+    with EpisodeWriter(out_dir) as writer:
+        return _simulate_into(writer, context, scenario, source)
+
+
+def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSpec, source: str) -> dict:
+    started = time.perf_counter()
+    params, rig = scenario.resolve_params(context.params), context.rig
+    model, physics = build_model(scenario, params, rig)
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+
+    rates = rig.rates_hz()
+    base_hz, steps_per_tick = physics["base_tick_hz"], physics["rate_hz"] // physics["base_tick_hz"]
+    n_ticks = int(round(scenario.duration_s(params) * base_hz))
+    every = {name: base_hz // rate for name, rate in rates.items()}
+
+    instances = list(scenario.instances)
+    body_ids = [model.body(inst.body).id for inst in instances]
+    geom_instance = np.zeros(model.ngeom, dtype=np.uint16)
+    for number, body_id in enumerate(body_ids, start=1):
+        geom_instance[model.geom_bodyid == body_id] = number
+    boxes_local = [body_box_local(model, b) for b in body_ids]
+
+    cam = rig.camera
+    K = intrinsics_from_fovy(cam.fovy_deg, cam.width, cam.height)
+    cam_id, wide_id = model.camera(CAMERA_NAME).id, model.camera(WIDE_CAMERA_NAME).id
+    wide_size = (math.ceil(cam.width * WIDE_PADDING), math.ceil(cam.height * WIDE_PADDING))
+    renderer = SceneRenderer(model, *wide_size, geom_instance)
+    solo = mujoco.MjvOption()
+    solo.geomgroup[:] = 0
+    solo.geomgroup[INSTANCE_GEOM_GROUP] = 1
+
+    lidar_site = model.site(LIDAR_SITE).id
+    imu_site = model.site(IMU_SITE).id
+    elevation, azimuth = lidar_model.ray_angles_rad(rig.lidar)
+    ray_dirs_lidar = lidar_model.ray_directions(elevation, azimuth)
+    n_rays = len(ray_dirs_lidar)
+    ray_geom, ray_dist = np.zeros(n_rays, np.int32), np.zeros(n_rays, np.float64)
+
+    videos = {name: writer.open_video(name, cam.width, cam.height, cam.fps) for name in ("rgb", "depth", "segmentation")
+              if name in rig.sensors}
+    rows: dict[str, list] = {"state": [], "annotations": [], "imu": [], "gps": [], "lidar": []}
+    far_m = model.vis.map.zfar * model.stat.extent
+    T_world_camera = T_world_lidar = None
+    counts = {"physics_steps": 0, "frames": 0, "renders": 0, "lidar_rays": 0}
+    try:
+        for tick in range(n_ticks + 1):
+            if tick:
+                mujoco.mj_step(model, data, nstep=steps_per_tick)
+                mujoco.mj_forward(model, data)
+                counts["physics_steps"] += steps_per_tick
+            if tick % every["state"] == 0:
+                rows["state"].append(_state_rows(model, data, tick / base_hz, instances, body_ids))
+            if tick % every["camera"] == 0:
+                frame = tick // every["camera"]
+                T_world_camera = T_world_camera_from_mujoco(data.cam_xpos[cam_id], data.cam_xmat[cam_id])
+                rgb, depth_m = renderer.rgb_depth(data, cam_id, cam.width, cam.height)
+                ids = renderer.instance_ids(data, cam_id, cam.width, cam.height)
+                counts["renders"] += 2
+                for name, image in (("rgb", rgb), ("depth", _depth_to_mm(depth_m, renderer.far_m)), ("segmentation", ids)):
+                    if name in videos:
+                        videos[name].write(image)
+                corners = [box_corners(data.xpos[b] + data.xmat[b].reshape(3, 3) @ c, size, data.xmat[b].reshape(3, 3))
+                           for b, (c, size) in zip(body_ids, boxes_local)]
+                alone_px = None
+                if any(may_be_hidden(c, i, ids, depth_m, K, T_world_camera) for i, c in enumerate(corners, start=1)):
+                    wide_ids = renderer.instance_ids(data, wide_id, *wide_size, option=solo)
+                    alone_px = np.bincount(wide_ids.ravel(), minlength=len(instances) + 1)[1:]
+                    counts["renders"] += 1
+                counts["frames"] += 1
+                rows["annotations"].append(_annotation_rows(frame / cam.fps, frame, ids, alone_px, instances, body_ids,
+                                                            boxes_local, data, K, T_world_camera))
+            if "imu" in every and tick % every["imu"] == 0:
+                rows["imu"].append([tick / base_hz, *data.sensor("rg_accel").data, *data.sensor("rg_gyro").data])
+            if "gps" in every and tick % every["gps"] == 0:
+                rows["gps"].append([tick / base_hz, *data.site_xpos[imu_site]])
+            if "lidar" in every and tick % every["lidar"] == 0:
+                T_world_lidar = _site_pose(data, lidar_site)
+                rows["lidar"].append(_lidar_scan(model, data, tick / base_hz, tick // every["lidar"], T_world_lidar,
+                                                 ray_dirs_lidar, elevation, azimuth, ray_geom, ray_dist, geom_instance,
+                                                 rig.lidar.max_range_m))
+                counts["lidar_rays"] += n_rays
+    finally:
+        renderer.close()
+
+    noise_rngs = dict(zip(NOISE_STREAMS, (np.random.default_rng(s) for s in np.random.SeedSequence(context.seed).spawn(3))))
+    writer.write_table("state", _concat_rows(rows["state"]))
+    writer.write_table("annotations", _concat_rows(rows["annotations"]))
+    if "imu" in rig.sensors:
+        writer.write_table("imu", _imu_table(np.array(rows["imu"]), rig, noise_rngs["imu"]))
+    if "gps" in rig.sensors:
+        writer.write_table("gps", _gps_table(np.array(rows["gps"]), rig, noise_rngs["gps"]))
+    if "lidar" in rig.sensors:
+        writer.write_table("lidar", _lidar_table(rows["lidar"], rig, noise_rngs["lidar"]))
+
+    if T_world_lidar is None:
+        T_world_lidar = _site_pose(data, lidar_site)
+    meta = {
+        "episode_id": context.episode_id,
+        "source": source,
+        "context": context.model_dump(mode="json"),
+        "calibration": {
+            "camera": {
+                "model": "pinhole",
+                "fx_px": K[0, 0], "fy_px": K[1, 1], "cx_px": K[0, 2], "cy_px": K[1, 2],
+                "width_px": cam.width, "height_px": cam.height, "distortion": [0.0, 0.0, 0.0, 0.0, 0.0],
+                "T_world_camera": np.asarray(T_world_camera).tolist(),
+            },
+            "lidar": {"T_world_lidar": T_world_lidar.tolist(), "frame": "x forward, y left, z up"},
+            "imu": {"body": scenario.sensor_body, "T_body_imu": np.eye(4).tolist()},
+            "gps": {"antenna_body": scenario.sensor_body, "enu_origin": {
+                "lat_deg": rig.gps.origin_lat_deg, "lon_deg": rig.gps.origin_lon_deg, "alt_m": rig.gps.origin_alt_m}},
+        },
+        "rates_hz": rates,
+        "physics": physics,
+        "duration_s": n_ticks / base_hz,
+        "n_frames": counts["frames"],
+        "instances": [{"id": i, "name": inst.name, "class": inst.class_name, "body": inst.body}
+                      for i, inst in enumerate(instances, start=1)],
+        "law": {k: q.model_dump() for k, q in scenario.predict(params).items()},
+        "cost": {"prediction": counts},
+    }
+    timing = {"simulate_wall_s": time.perf_counter() - started}
+    timing["per_frame_s"] = timing["simulate_wall_s"] / max(counts["frames"], 1)
+    return writer.finish(meta, timing)
+
+
+def _state_rows(model, data, t_s: float, instances, body_ids) -> dict[str, list]:
+    cols: dict[str, list] = {k: [] for k in ("t_s", "body", "instance_id")}
+    vel = np.zeros(6)
+    for number, (inst, b) in enumerate(zip(instances, body_ids), start=1):
+        mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_BODY, b, vel, 0)
+        values = {
+            "t_s": t_s, "body": inst.body, "instance_id": number,
+            **{f"position_{a}_m": data.xpos[b][i] for i, a in enumerate("xyz")},
+            **{f"quaternion_{a}": data.xquat[b][i] for i, a in enumerate("wxyz")},
+            **{f"velocity_{a}_m_s": vel[3 + i] for i, a in enumerate("xyz")},
+            **{f"angular_velocity_{a}_rad_s": vel[i] for i, a in enumerate("xyz")},
+        }
+        for k, v in values.items():
+            cols.setdefault(k, []).append(v)
+    return cols
+
+
+def _annotation_rows(t_s, frame, ids, alone_px, instances, body_ids, boxes_local, data, K, T_world_camera) -> dict[str, list]:
+    """`alone_px` = None means every instance is provably whole (visible fraction 1)."""
+    n = len(instances)
+    visible_px, boxes = boxes_2d(ids, n)
+    if alone_px is None:
+        alone_px = visible_px
+    centres = np.array([data.xpos[b] for b in body_ids])
+    uv, depth = project_points(centres, K, T_world_camera)
+    cols: dict[str, list] = {}
+    for i, (inst, b) in enumerate(zip(instances, body_ids)):
+        R = data.xmat[b].reshape(3, 3)
+        centre_local, size = boxes_local[i]
+        values = {
+            "t_s": t_s, "frame": frame, "instance_id": i + 1, "name": inst.name, "class": inst.class_name,
+            "visible_px": int(visible_px[i]),
+            "visible_fraction": float(min(1.0, visible_px[i] / alone_px[i])) if alone_px[i] else 0.0,
+            "bbox_x_min_px": int(boxes[i, 0]), "bbox_y_min_px": int(boxes[i, 1]),
+            "bbox_x_max_px": int(boxes[i, 2]), "bbox_y_max_px": int(boxes[i, 3]),
+            "centre_u_px": float(uv[i, 0]), "centre_v_px": float(uv[i, 1]), "centre_depth_m": float(depth[i]),
+            **{f"box3d_centre_{a}_m": v for a, v in zip("xyz", data.xpos[b] + R @ centre_local)},
+            **{f"box3d_size_{a}_m": v for a, v in zip("xyz", size)},
+            **{f"box3d_quaternion_{a}": v for a, v in zip("wxyz", data.xquat[b])},
+        }
+        for k, v in values.items():
+            cols.setdefault(k, []).append(v)
+    return cols
+
+
+def _depth_to_mm(depth_m: np.ndarray, far_m: float) -> np.ndarray:
+    """Camera-z depth in metres -> uint16 millimetres; 0 marks no surface (background or > 65.5 m)."""
+    mm = np.rint(depth_m * 1000.0)
+    mm[(depth_m >= 0.999 * far_m) | (mm > 65535)] = 0
+    return mm.astype(np.uint16)
+
+
+def _site_pose(data, site_id: int) -> np.ndarray:
+    T = np.eye(4)
+    T[:3, :3] = data.site_xmat[site_id].reshape(3, 3)
+    T[:3, 3] = data.site_xpos[site_id]
+    return T
+
+
+def _lidar_scan(model, data, t_s, scan, T_world_lidar, dirs_lidar, elevation, azimuth, geom_out, dist_out,
+                geom_instance, max_range_m) -> dict[str, np.ndarray]:
+    dirs_world = dirs_lidar @ T_world_lidar[:3, :3].T
+    mujoco.mj_multiRay(model, data, T_world_lidar[:3, 3].copy(), dirs_world.ravel().copy(), None, 1, -1,
+                       geom_out, dist_out, None, len(dirs_lidar), max_range_m)
+    hit = np.flatnonzero((geom_out >= 0) & (dist_out >= 0) & (dist_out <= max_range_m))
+    ring, column = np.divmod(hit, len(azimuth))
+    return {
+        "t_s": np.full(hit.size, t_s), "scan": np.full(hit.size, scan, np.uint32),
+        "ring": ring.astype(np.uint16), "column": column.astype(np.uint16),
+        "elevation_rad": elevation[ring].astype(np.float32), "azimuth_rad": azimuth[column].astype(np.float32),
+        "range_true_m": dist_out[hit].copy(), "instance_id": geom_instance[geom_out[hit]],
+    }
+
+
+def _concat_rows(chunks: list[dict]) -> dict[str, np.ndarray]:
+    if not chunks:
+        return {}
+    return {k: np.concatenate([np.asarray(c[k]) for c in chunks]) for k in chunks[0]}
+
+
+def _imu_table(samples: np.ndarray, rig: RigConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    cfg = rig.imu
+    accel, _ = apply_imu_noise(samples[:, 1:4], cfg.rate_hz, cfg.accel_noise_density, cfg.accel_bias_random_walk, rng)
+    gyro, _ = apply_imu_noise(samples[:, 4:7], cfg.rate_hz, cfg.gyro_noise_density, cfg.gyro_bias_random_walk, rng)
+    table = {"t_s": samples[:, 0]}
+    for i, a in enumerate("xyz"):
+        table[f"accel_{a}_m_s2"] = accel[:, i]
+    for i, a in enumerate("xyz"):
+        table[f"gyro_{a}_rad_s"] = gyro[:, i]
+    for i, a in enumerate("xyz"):
+        table[f"accel_true_{a}_m_s2"] = samples[:, 1 + i]
+    for i, a in enumerate("xyz"):
+        table[f"gyro_true_{a}_rad_s"] = samples[:, 4 + i]
+    return table
+
+
+def _gps_table(samples: np.ndarray, rig: RigConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    enu_true = samples[:, 1:4]
+    lla = enu_to_wgs84(add_gps_noise(enu_true, rig.gps, rng), rig.gps)
+    return {
+        "t_s": samples[:, 0], "latitude_deg": lla[:, 0], "longitude_deg": lla[:, 1], "altitude_m": lla[:, 2],
+        "east_true_m": enu_true[:, 0], "north_true_m": enu_true[:, 1], "up_true_m": enu_true[:, 2],
+    }
+
+
+def _lidar_table(scans: list[dict], rig: RigConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    table = _concat_rows(scans)
+    if not table:
+        return {}
+    table["range_m"] = lidar_model.add_range_noise(table.pop("range_true_m"), rig.lidar, rng).astype(np.float32)
+    return table
