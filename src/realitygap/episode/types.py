@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 from realitygap.sim.rig import RigConfig
 
@@ -25,6 +25,14 @@ class Context(BaseModel):
     seed: int
     rig: RigConfig = RigConfig()
     prompt: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_derived_id(cls, data: Any) -> Any:
+        """Accept dumped contexts: `episode_id` is derived, so it is dropped on input."""
+        if isinstance(data, dict) and "episode_id" in data:
+            data = {k: v for k, v in data.items() if k != "episode_id"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -62,7 +70,7 @@ class Episode:
 
     @property
     def context(self) -> Context:
-        return Context.model_validate({k: v for k, v in self.meta["context"].items() if k != "episode_id"})
+        return Context.model_validate(self.meta["context"])
 
     @property
     def K(self) -> np.ndarray:

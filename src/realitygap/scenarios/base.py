@@ -160,6 +160,13 @@ class ScenarioSpec(BaseModel):
         """Largest physics step at which the law holds to its stated tolerance."""
         return 1e-3
 
+    def control(self, params: Params, model, data) -> None:
+        """Called by the runner once per base tick, before stepping. Default: nothing.
+
+        A scenario may schedule model parameters here (e.g. per-impact contact damping), never
+        the state: the state is the physics' alone.
+        """
+
     def contact_settings(self, params: Params, timestep_s: float) -> dict:
         """MuJoCo contact parameters that make the law hold, recorded in every episode."""
         return {}

@@ -115,6 +115,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     try:
         for tick in range(n_ticks + 1):
             if tick:
+                scenario.control(params, model, data)
                 mujoco.mj_step(model, data, nstep=steps_per_tick)
                 mujoco.mj_forward(model, data)
                 counts["physics_steps"] += steps_per_tick
@@ -123,17 +124,20 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
             if tick % every["camera"] == 0:
                 frame = tick // every["camera"]
                 T_world_camera = T_world_camera_from_mujoco(data.cam_xpos[cam_id], data.cam_xmat[cam_id])
-                rgb, depth_m = renderer.rgb_depth(data, cam_id, cam.width, cam.height)
-                ids = renderer.instance_ids(data, cam_id, cam.width, cam.height)
-                counts["renders"] += 2
-                for name, image in (("rgb", rgb), ("depth", _depth_to_mm(depth_m, renderer.far_m)), ("segmentation", ids)):
-                    if name in videos:
-                        videos[name].write(image)
+                ids, depth_m = renderer.ids_depth(data, cam_id, cam.width, cam.height)
+                counts["renders"] += 1
+                if "rgb" in videos:
+                    videos["rgb"].write(renderer.rgb(data, cam_id, cam.width, cam.height))
+                    counts["renders"] += 1
+                if "depth" in videos:
+                    videos["depth"].write(_depth_to_mm(depth_m, renderer.far_m))
+                if "segmentation" in videos:
+                    videos["segmentation"].write(ids)
                 corners = [box_corners(data.xpos[b] + data.xmat[b].reshape(3, 3) @ c, size, data.xmat[b].reshape(3, 3))
                            for b, (c, size) in zip(body_ids, boxes_local)]
                 alone_px = None
                 if any(may_be_hidden(c, i, ids, depth_m, K, T_world_camera) for i, c in enumerate(corners, start=1)):
-                    wide_ids = renderer.instance_ids(data, wide_id, *wide_size, option=solo)
+                    wide_ids, _ = renderer.ids_depth(data, wide_id, *wide_size, option=solo, want_depth=False)
                     alone_px = np.bincount(wide_ids.ravel(), minlength=len(instances) + 1)[1:]
                     counts["renders"] += 1
                 counts["frames"] += 1

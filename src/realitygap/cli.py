@@ -1,0 +1,177 @@
+"""`realitygap ...` commands. The CLI only parses options and calls library functions.
+
+Every user-facing problem (bad scenario, parameter, sensor, folder) ends as one line on stderr
+and exit code 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from realitygap.runtime.errors import InputError, RealitygapError, one_line
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Measure whether a data source is good enough to train perception models for the physical world.",
+)
+out = Console()
+if not out.is_terminal:
+    out.width = 160  # piped or captured output: wide tables rather than wrapped laws
+err = Console(stderr=True)
+
+DEFAULT_RUN_DIR = Path("realitygap-out")
+
+
+def _default_workers() -> int:
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+@app.command()
+def scenarios() -> None:
+    """List the registered scenarios with their parameter domains and declared laws."""
+    from realitygap.scenarios import get_scenario, scenario_names
+
+    table = Table(title="realitygap scenarios", show_lines=True)
+    table.add_column("scenario", style="bold")
+    table.add_column("parameters (domain, default)")
+    table.add_column("declared law")
+    for name in scenario_names():
+        spec = get_scenario(name)
+        params = "\n".join(f"{p.name}: {p.domain_text()} (default {p.default})" for p in spec.parameters)
+        table.add_row(f"{name}\n[dim]{spec.summary}[/dim]", params, spec.law)
+    out.print(table)
+
+
+@app.command()
+def simulate(
+    scenario: str = typer.Argument(..., help="scenario name (see `realitygap scenarios`)"),
+    n: int = typer.Option(1, "--n", help="number of episodes"),
+    seed: int = typer.Option(0, "--seed", help="dataset seed; episode i is the same for any --n"),
+    out_dir: Path = typer.Option(..., "--out", help="dataset folder (created; resumable)"),
+    param: List[str] = typer.Option([], "--param", help="fix a parameter: name=value (repeatable)"),
+    sensors: str = typer.Option("rgb,depth,segmentation,lidar,imu,gps", "--sensors", help="comma-separated sensors"),
+    size: int = typer.Option(256, "--size", help="image width and height in pixels"),
+    fps: int = typer.Option(30, "--fps", help="camera frame rate"),
+    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+) -> None:
+    """Simulate N episodes of SCENARIO (ground truth, source 'sim') into a dataset."""
+    from realitygap.pipeline import plan_contexts
+
+    rig = rig_from_options(sensors, size, fps)
+    fixed = parse_params(param)
+    contexts = plan_contexts(scenario, n, seed, fixed, rig)
+    outcomes = _simulate_with_progress(contexts, out_dir, workers, f"simulate {scenario}")
+    skipped = sum(o.skipped for o in outcomes)
+    out.print(f"simulated {len(outcomes) - skipped} episodes ({skipped} already complete) into {out_dir}")
+
+
+@app.command()
+def info(dataset: Path = typer.Argument(..., help="dataset folder")) -> None:
+    """Summarise a dataset: sources, scenarios, episodes, frames, integrity."""
+    from realitygap.report.summary import dataset_summary
+
+    summary = dataset_summary(dataset)
+    table = Table(title=f"{dataset}  (format v{summary['format_version']}, realitygap {summary['realitygap_version']})")
+    for column in ("source", "scenario", "episodes", "frames", "duration s", "train/test", "verified"):
+        table.add_column(column)
+    for row in summary["groups"]:
+        table.add_row(row["source"], row["scenario"], str(row["episodes"]), str(row["frames"]),
+                      f"{row['duration_s']:.1f}", f"{row['train']}/{row['test']}",
+                      f"{row['verified']}/{row['episodes']}")
+    out.print(table)
+    out.print(f"{summary['episodes']} episodes, {summary['bytes'] / 1e6:.1f} MB; sensors: {', '.join(summary['sensors'])}")
+
+
+@app.command()
+def run(
+    out_dir: Path = typer.Option(DEFAULT_RUN_DIR, "--out", help="output folder"),
+    n: int = typer.Option(2, "--n", help="episodes per scenario"),
+    seed: int = typer.Option(0, "--seed"),
+    workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
+) -> None:
+    """The main job on the embedded default: simulate every scenario and write the report."""
+    from realitygap.pipeline import plan_contexts
+    from realitygap.report.overview import write_overview
+    from realitygap.scenarios import scenario_names
+    from realitygap.sim.rig import RigConfig
+
+    dataset = out_dir / "dataset"
+    contexts = [c for name in scenario_names() for c in plan_contexts(name, n, seed, None, RigConfig())]
+    _simulate_with_progress(contexts, dataset, workers, "simulate")
+    page = write_overview(dataset, out_dir / "report")
+    out.print(f"report: {page.resolve()}")
+
+
+def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str):
+    from realitygap.episode.dataset import ensure_writable_dir
+    from realitygap.pipeline import simulate_dataset
+    from realitygap.runtime.progress import progress_bar
+
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    ensure_writable_dir(out_dir)
+    with progress_bar(err) as bar:
+        task = bar.add_task(label, total=len(contexts))
+        return simulate_dataset(contexts, out_dir, workers=workers, on_done=lambda i, o: bar.advance(task))
+
+
+def parse_params(items: List[str]) -> dict[str, str]:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--param expects name=value, got {item!r}")
+        params[name.strip()] = value.strip()
+    return params
+
+
+def rig_from_options(sensors: str, size: int, fps: int):
+    from realitygap.sim.rig import CameraConfig, RigConfig
+
+    names = tuple(s.strip() for s in sensors.split(",") if s.strip())
+    return RigConfig(sensors=names, camera=CameraConfig(width=size, height=size, fps=fps))
+
+
+def _validation_message(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "__root__")
+    message = first.get("msg", "invalid value").removeprefix("Value error, ")
+    return f"{error.title} {where}: {message}" if where else f"{error.title}: {message}"
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = app(args=argv or ["--help"], standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except typer.TyperException as error:  # usage errors: unknown option, missing argument, bad type
+        print(f"error: {one_line(error.format_message())}", file=sys.stderr)
+        sys.exit(2)
+    except ValidationError as error:
+        print(f"error: {one_line(_validation_message(error))}", file=sys.stderr)
+        sys.exit(2)
+    except RealitygapError as error:
+        print(f"error: {one_line(str(error))}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("interrupted; finished episodes are kept, unfinished ones were removed", file=sys.stderr)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

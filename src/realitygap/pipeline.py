@@ -1,0 +1,77 @@
+"""Jobs the CLI calls: plan contexts, simulate a dataset (resumable), the default `run`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from realitygap.episode.dataset import ensure_writable_dir, episode_dir, open_dataset, rebuild_index
+from realitygap.episode.io import verify_episode
+from realitygap.episode.types import Context
+from realitygap.runtime.atomic import remove_stale_partials
+from realitygap.runtime.errors import InputError
+from realitygap.runtime.executor import run_tasks
+from realitygap.scenarios import get_scenario
+from realitygap.sim.rig import RigConfig
+
+
+def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[str, Any] | None,
+                  rig: RigConfig) -> list[Context]:
+    """The contexts of episodes 0..n-1 of a dataset seed.
+
+    Episode i uses child i of `np.random.SeedSequence(seed)`, split in two: one stream samples the
+    parameters not fixed by the user, the other gives the episode seed (sensor noise). Episode i
+    is therefore the same whatever n is. Raises InputError on bad scenario or parameters.
+    """
+    if n < 1:
+        raise InputError(f"--n must be at least 1, got {n}")
+    scenario = get_scenario(scenario_name)
+    scenario.resolve_params(fixed_params)  # validate before any work
+    contexts = []
+    for child in np.random.SeedSequence(seed).spawn(n):
+        params_seq, noise_seq = child.spawn(2)
+        params = scenario.sample_params(np.random.default_rng(params_seq), fixed_params)
+        contexts.append(Context(scenario=scenario.name, params=params, seed=int(noise_seq.generate_state(1)[0]),
+                                rig=rig, prompt=scenario.prompt(params)))
+    return contexts
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    episode_id: str
+    scenario: str
+    skipped: bool
+
+
+def simulate_dataset(contexts: list[Context], root: Path, workers: int = 1,
+                     on_done: Callable[[int, EpisodeOutcome], None] | None = None) -> list[EpisodeOutcome]:
+    """Simulate every context into the dataset at `root` as source 'sim'; finished episodes are skipped.
+
+    An episode counts as finished when its episode.json exists and every checksum matches.
+    """
+    root = ensure_writable_dir(root)
+    origin = None
+    if contexts:
+        gps = contexts[0].rig.gps
+        origin = {"lat_deg": gps.origin_lat_deg, "lon_deg": gps.origin_lon_deg, "alt_m": gps.origin_alt_m}
+    open_dataset(root, origin)
+    remove_stale_partials(root / "episodes" / "sim")
+    tasks = [(context.model_dump_json(), str(root)) for context in contexts]
+    outcomes = run_tasks(_simulate_task, tasks, workers=workers, on_done=on_done)
+    rebuild_index(root)
+    return outcomes
+
+
+def _simulate_task(task: tuple[str, str]) -> EpisodeOutcome:
+    context_json, root = task
+    context = Context.model_validate_json(context_json)
+    out = episode_dir(Path(root), "sim", context.episode_id)
+    if verify_episode(out):
+        return EpisodeOutcome(context.episode_id, context.scenario, skipped=True)
+    from realitygap.sim.runner import simulate_episode
+
+    simulate_episode(context, get_scenario(context.scenario), out, source="sim")
+    return EpisodeOutcome(context.episode_id, context.scenario, skipped=False)

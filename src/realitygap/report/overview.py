@@ -1,0 +1,91 @@
+"""The first report page: every episode with a frame strip, its law check and a trajectory plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from realitygap import __version__
+from realitygap.episode.dataset import read_index
+from realitygap.episode.io import read_episode
+from realitygap.scenarios import get_scenario
+from realitygap.scenarios.base import body_column
+from realitygap.report.summary import dataset_summary
+
+STRIP_FRAMES = 8
+STRIP_HEIGHT_PX = 128
+
+
+def write_overview(dataset_root: Path, report_dir: Path) -> Path:
+    """Write report_dir/index.html (+ assets/) for the dataset; returns the page path."""
+    report_dir = Path(report_dir)
+    assets = report_dir / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    index = read_index(dataset_root)
+    sections: dict[str, list[dict]] = {}
+    for i in range(len(index["episode_id"])):
+        episode = read_episode(Path(dataset_root) / str(index["episode_dir"][i]), streams=("rgb", "state"))
+        scenario = get_scenario(str(index["scenario"][i]))
+        sections.setdefault(scenario.name, []).append(_episode_card(episode, scenario, assets))
+    env = Environment(loader=PackageLoader("realitygap", "report/templates"), autoescape=select_autoescape())
+    page = report_dir / "index.html"
+    page.write_text(env.get_template("overview.html.j2").render(
+        version=__version__, dataset=str(Path(dataset_root).resolve()), summary=dataset_summary(dataset_root),
+        sections=sections, scenarios={name: get_scenario(name) for name in sections}))
+    return page
+
+
+def _episode_card(episode, scenario, assets: Path) -> dict:
+    params = episode.meta["context"]["params"]
+    eid = episode.episode_id
+    cv2.imwrite(str(assets / f"{eid}_strip.png"), cv2.cvtColor(frame_strip(episode.videos["rgb"]), cv2.COLOR_RGB2BGR))
+    _trajectory_plot(episode, scenario, params, assets / f"{eid}_trajectory.png")
+    measured = scenario.measure_state(params, episode.tables["state"])
+    law_rows = []
+    for name, quantity in scenario.predict(params).items():
+        value = measured.get(name, float("nan"))
+        rel = abs(value - quantity.value) / abs(quantity.value) if quantity.value else float("nan")
+        law_rows.append({"name": name, "unit": quantity.unit, "law": quantity.value, "state": value,
+                         "rel_error_pct": 100 * rel})
+    return {"episode_id": eid, "params": json.dumps(params), "prompt": episode.meta["context"]["prompt"],
+            "n_frames": episode.meta["n_frames"], "duration_s": episode.meta["duration_s"],
+            "strip": f"assets/{eid}_strip.png", "plot": f"assets/{eid}_trajectory.png", "law_rows": law_rows}
+
+
+def frame_strip(frames: np.ndarray, count: int = STRIP_FRAMES, height_px: int = STRIP_HEIGHT_PX) -> np.ndarray:
+    """`count` evenly spaced frames side by side, each scaled to `height_px`, with 2 px white gaps."""
+    picks = np.linspace(0, len(frames) - 1, min(count, len(frames))).round().astype(int)
+    h, w = frames.shape[1:3]
+    width_px = max(1, round(w * height_px / h))
+    tiles = []
+    for k in picks:
+        tiles.append(cv2.resize(frames[k], (width_px, height_px), interpolation=cv2.INTER_AREA))
+        tiles.append(np.full((height_px, 2, 3), 255, np.uint8))
+    return np.concatenate(tiles[:-1], axis=1)
+
+
+def _trajectory_plot(episode, scenario, params, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    state = episode.tables["state"]
+    t = body_column(state, scenario.sensor_body, "t_s")
+    z = body_column(state, scenario.sensor_body, "position_z_m")
+    z_law = scenario.predict_position(params, t)[:, 2]
+    fig, (ax, ax_res) = plt.subplots(2, 1, figsize=(4.2, 3.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    ax.plot(t, z_law, color="0.6", lw=3, label="declared law")
+    ax.plot(t, z, color="C3", lw=1.2, label="ground-truth state")
+    ax.set_ylabel("height z (m)")
+    ax.legend(fontsize=7, frameon=False)
+    ax_res.plot(t, 1000 * (z - z_law), color="C0", lw=1)
+    ax_res.set_ylabel("state - law\n(mm)", fontsize=7)
+    ax_res.set_xlabel("time (s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,35 @@
+"""Shared fixtures: a few ground-truth episodes simulated once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from realitygap.episode.io import read_episode
+from realitygap.episode.types import Context
+from realitygap.scenarios import get_scenario
+from realitygap.sim.rig import RigConfig
+from realitygap.sim.runner import simulate_episode
+
+
+def simulate_to(folder: Path, scenario_name: str, params: dict | None = None, seed: int = 0,
+                rig: RigConfig | None = None) -> Path:
+    scenario = get_scenario(scenario_name)
+    resolved = scenario.resolve_params(params or {})
+    context = Context(scenario=scenario_name, params=resolved, seed=seed, rig=rig or RigConfig(),
+                      prompt=scenario.prompt(resolved))
+    out = folder / context.episode_id
+    simulate_episode(context, scenario, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def drop_episode(tmp_path_factory):
+    """Default drop (h = 1 m, r = 0.1 m), full rig at 256x256."""
+    return read_episode(simulate_to(tmp_path_factory.mktemp("drop"), "drop"))
+
+
+@pytest.fixture(scope="session")
+def bounce_episode(tmp_path_factory):
+    return read_episode(simulate_to(tmp_path_factory.mktemp("bounce"), "bounce"))
