@@ -61,3 +61,18 @@ def may_be_hidden(corners_world: np.ndarray, instance: int, ids: np.ndarray, dep
     c1, r1 = np.ceil(uv.max(axis=0)).astype(int)
     region_ids, region_depth = ids[r0 : r1 + 1, c0 : c1 + 1], depth_m[r0 : r1 + 1, c0 : c1 + 1]
     return bool(((region_ids != instance) & (region_depth < z.max())).any())
+
+
+def projected_region(corners_world: list[np.ndarray], K: np.ndarray, T_world_camera: np.ndarray,
+                     width: int, height: int, margin_px: int = 2) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Pixel rows [r0, r1) and cols [c0, c1) covering the projections of all boxes, clipped to the
+    image; None when a box reaches behind the camera (then the whole image is needed)."""
+    uv, z = project_points(np.vstack(corners_world), K, T_world_camera)
+    if (z <= 0).any():
+        return None
+    c0, r0 = np.floor(uv.min(axis=0)).astype(int) - margin_px
+    c1, r1 = np.ceil(uv.max(axis=0)).astype(int) + margin_px + 1
+    r0, r1, c0, c1 = max(r0, 0), min(r1, height), max(c0, 0), min(c1, width)
+    if r0 >= r1 or c0 >= c1:
+        return (0, 1), (0, 1)
+    return (int(r0), int(r1)), (int(c0), int(c1))

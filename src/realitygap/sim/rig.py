@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -38,6 +38,8 @@ class CameraConfig(_Frozen):
     fovy_deg: Annotated[float, Field(gt=5.0, lt=150.0)] = 45.0
     framing_margin: Annotated[float, Field(ge=1.0, le=5.0)] = 1.3
     """Field of view / motion extent; 1.3 leaves 15 % of the image free on each side."""
+    antialias_samples: Literal[0, 2, 4, 8] = 4
+    """Multisamples of the RGB pass (segmentation and depth are never multisampled)."""
 
 
 class LidarConfig(_Frozen):

@@ -17,7 +17,7 @@ from realitygap.episode.io import EpisodeWriter
 from realitygap.episode.types import Context
 from realitygap.scenarios import ScenarioSpec
 from realitygap.sim import lidar as lidar_model
-from realitygap.sim.annotate import body_box_local, box_corners, boxes_2d, may_be_hidden
+from realitygap.sim.annotate import body_box_local, box_corners, boxes_2d, may_be_hidden, projected_region
 from realitygap.sim.camera import T_world_camera_from_mujoco, intrinsics_from_fovy, project_points
 from realitygap.sim.clock import physics_rate_hz
 from realitygap.sim.gps import add_gps_noise, enu_to_wgs84
@@ -94,7 +94,9 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     K = intrinsics_from_fovy(cam.fovy_deg, cam.width, cam.height)
     cam_id, wide_id = model.camera(CAMERA_NAME).id, model.camera(WIDE_CAMERA_NAME).id
     wide_size = (math.ceil(cam.width * WIDE_PADDING), math.ceil(cam.height * WIDE_PADDING))
-    renderer = SceneRenderer(model, *wide_size, geom_instance)
+    K_wide = K.copy()
+    K_wide[:2, 2] = (np.array(wide_size) - 1) / 2  # same focal length, centred principal point
+    renderer = SceneRenderer(model, *wide_size, geom_instance, rgb_samples=cam.antialias_samples)
     solo = mujoco.MjvOption()
     solo.geomgroup[:] = 0
     solo.geomgroup[INSTANCE_GEOM_GROUP] = 1
@@ -108,7 +110,8 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
 
     videos = {name: writer.open_video(name, cam.width, cam.height, cam.fps) for name in ("rgb", "depth", "segmentation")
               if name in rig.sensors}
-    rows: dict[str, list] = {"state": [], "annotations": [], "imu": [], "gps": [], "lidar": []}
+    rows: dict[str, list] = {"annotations": [], "imu": [], "gps": [], "lidar": []}
+    state = StateRecorder(instances, body_ids, n_ticks // every["state"] + 1)
     far_m = model.vis.map.zfar * model.stat.extent
     T_world_camera = T_world_lidar = None
     counts = {"physics_steps": 0, "frames": 0, "renders": 0, "lidar_rays": 0}
@@ -120,7 +123,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                 mujoco.mj_forward(model, data)
                 counts["physics_steps"] += steps_per_tick
             if tick % every["state"] == 0:
-                rows["state"].append(_state_rows(model, data, tick / base_hz, instances, body_ids))
+                state.record(model, data, tick / base_hz)
             if tick % every["camera"] == 0:
                 frame = tick // every["camera"]
                 T_world_camera = T_world_camera_from_mujoco(data.cam_xpos[cam_id], data.cam_xmat[cam_id])
@@ -137,7 +140,11 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                            for b, (c, size) in zip(body_ids, boxes_local)]
                 alone_px = None
                 if any(may_be_hidden(c, i, ids, depth_m, K, T_world_camera) for i, c in enumerate(corners, start=1)):
-                    wide_ids, _ = renderer.ids_depth(data, wide_id, *wide_size, option=solo, want_depth=False)
+                    region = projected_region(corners, K_wide, T_world_camera, *wide_size)
+                    if region is None:
+                        wide_ids, _ = renderer.ids_depth(data, wide_id, *wide_size, option=solo, want_depth=False)
+                    else:
+                        wide_ids = renderer.ids_region(data, wide_id, *wide_size, *region, option=solo)
                     alone_px = np.bincount(wide_ids.ravel(), minlength=len(instances) + 1)[1:]
                     counts["renders"] += 1
                 counts["frames"] += 1
@@ -157,7 +164,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
         renderer.close()
 
     noise_rngs = dict(zip(NOISE_STREAMS, (np.random.default_rng(s) for s in np.random.SeedSequence(context.seed).spawn(3))))
-    writer.write_table("state", _concat_rows(rows["state"]))
+    writer.write_table("state", state.table())
     writer.write_table("annotations", _concat_rows(rows["annotations"]))
     if "imu" in rig.sensors:
         writer.write_table("imu", _imu_table(np.array(rows["imu"]), rig, noise_rngs["imu"]))
@@ -198,21 +205,48 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     return writer.finish(meta, timing)
 
 
-def _state_rows(model, data, t_s: float, instances, body_ids) -> dict[str, list]:
-    cols: dict[str, list] = {k: [] for k in ("t_s", "body", "instance_id")}
-    vel = np.zeros(6)
-    for number, (inst, b) in enumerate(zip(instances, body_ids), start=1):
-        mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_BODY, b, vel, 0)
-        values = {
-            "t_s": t_s, "body": inst.body, "instance_id": number,
-            **{f"position_{a}_m": data.xpos[b][i] for i, a in enumerate("xyz")},
-            **{f"quaternion_{a}": data.xquat[b][i] for i, a in enumerate("wxyz")},
-            **{f"velocity_{a}_m_s": vel[3 + i] for i, a in enumerate("xyz")},
-            **{f"angular_velocity_{a}_rad_s": vel[i] for i, a in enumerate("xyz")},
+class StateRecorder:
+    """Ground-truth state of the instance bodies into preallocated arrays (one row per sample and body).
+
+    Positions and quaternions are MuJoCo's world-frame body poses; linear and angular velocities
+    are world-frame, at the body origin (mj_objectVelocity with flg_local = 0).
+    """
+
+    def __init__(self, instances, body_ids: list[int], capacity: int):
+        self.instances, self.body_ids = instances, np.asarray(body_ids)
+        n = len(body_ids)
+        self.t_s = np.zeros(capacity)
+        self.position = np.zeros((capacity, n, 3))
+        self.quaternion = np.zeros((capacity, n, 4))
+        self.velocity = np.zeros((capacity, n, 6))  # angular (3), linear (3), as MuJoCo orders them
+        self.count = 0
+
+    def record(self, model, data, t_s: float) -> None:
+        k = self.count
+        self.t_s[k] = t_s
+        self.position[k] = data.xpos[self.body_ids]
+        self.quaternion[k] = data.xquat[self.body_ids]
+        for j, body in enumerate(self.body_ids):
+            mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_BODY, int(body), self.velocity[k, j], 0)
+        self.count += 1
+
+    def table(self) -> dict[str, np.ndarray]:
+        k, n = self.count, len(self.body_ids)
+        columns = {
+            "t_s": np.repeat(self.t_s[:k], n),
+            "body": np.tile(np.array([inst.body for inst in self.instances]), k),
+            "instance_id": np.tile(np.arange(1, n + 1, dtype=np.uint16), k),
         }
-        for k, v in values.items():
-            cols.setdefault(k, []).append(v)
-    return cols
+        flat = lambda a: a[:k].reshape(k * n, -1)  # noqa: E731
+        for i, axis in enumerate("xyz"):
+            columns[f"position_{axis}_m"] = flat(self.position)[:, i]
+        for i, axis in enumerate("wxyz"):
+            columns[f"quaternion_{axis}"] = flat(self.quaternion)[:, i]
+        for i, axis in enumerate("xyz"):
+            columns[f"velocity_{axis}_m_s"] = flat(self.velocity)[:, 3 + i]
+        for i, axis in enumerate("xyz"):
+            columns[f"angular_velocity_{axis}_rad_s"] = flat(self.velocity)[:, i]
+        return columns
 
 
 def _annotation_rows(t_s, frame, ids, alone_px, instances, body_ids, boxes_local, data, K, T_world_camera) -> dict[str, list]:
