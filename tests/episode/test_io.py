@@ -1,7 +1,6 @@
 """Episode format: determinism, checksums, atomic writes, lossless video, stable ids."""
 
 import filecmp
-from pathlib import Path
 
 import numpy as np
 import pytest

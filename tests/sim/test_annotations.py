@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from realitygap.episode.io import read_episode
-from realitygap.sim.camera import project_points
 from realitygap.sim.rig import CameraConfig, RigConfig
 from tests.conftest import simulate_to
 

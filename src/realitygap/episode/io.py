@@ -9,9 +9,9 @@ file that is not byte-reproducible; it is outside the checksums.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
-import os
 from pathlib import Path
 
 import numpy as np

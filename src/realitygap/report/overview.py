@@ -12,9 +12,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from realitygap import __version__
 from realitygap.episode.dataset import read_index
 from realitygap.episode.io import read_episode
+from realitygap.report.summary import dataset_summary
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.base import body_column
-from realitygap.report.summary import dataset_summary
 
 STRIP_FRAMES = 8
 STRIP_HEIGHT_PX = 128

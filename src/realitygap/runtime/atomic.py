@@ -6,9 +6,8 @@ import json
 import os
 import shutil
 import tempfile
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -32,25 +31,6 @@ def dumps_json(obj: Any) -> str:
 
 def write_json_atomic(path: Path, obj: Any) -> None:
     write_bytes_atomic(path, dumps_json(obj).encode())
-
-
-@contextmanager
-def staged_directory(final_dir: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success it replaces `final_dir`, on failure it is removed.
-
-    The rename is the commit point, so an interrupted write never leaves a partial `final_dir`.
-    """
-    final_dir = Path(final_dir)
-    final_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".partial", dir=final_dir.parent))
-    try:
-        yield staging
-        if final_dir.exists():
-            shutil.rmtree(final_dir)
-        os.replace(staging, final_dir)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
 def remove_stale_partials(folder: Path) -> int:

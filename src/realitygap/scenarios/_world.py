@@ -7,6 +7,8 @@ Shadows are off (20x faster rendering); the `shadow` scenario turns them on itse
 
 from __future__ import annotations
 
+import numpy as np
+
 COLOURS_RGBA: dict[str, tuple[float, float, float, float]] = {
     "red": (0.85, 0.08, 0.08, 1.0),
     "blue": (0.08, 0.22, 0.9, 1.0),
@@ -23,6 +25,27 @@ FLOOR_RGBA = (0.42, 0.42, 0.44, 1.0)
 def rgba(colour: str) -> str:
     """MJCF rgba attribute text for a named colour."""
     return " ".join(f"{c:g}" for c in COLOURS_RGBA[colour])
+
+
+def ball_body_mjcf(name: str, centre_m: tuple[float, float, float], radius_m: float, colour: str,
+                   solref: tuple[float, float], solimp: tuple[float, ...], density_kg_m3: float = 500.0) -> str:
+    """A free ball body `name` (joint `<name>_free`, geom `<name>_geom`) whose contact parameters win
+    (priority 1) over the surface it touches."""
+    pos = " ".join(f"{v:.6f}" for v in centre_m)
+    ref = " ".join(f"{v:.8g}" for v in solref)
+    imp = " ".join(f"{v:g}" for v in solimp)
+    return (
+        f'    <body name="{name}" pos="{pos}">\n'
+        f'      <freejoint name="{name}_free"/>\n'
+        f'      <geom name="{name}_geom" type="sphere" size="{radius_m:.6f}" density="{density_kg_m3:g}" '
+        f'rgba="{rgba(colour)}" priority="1" solref="{ref}" solimp="{imp}"/>\n'
+        f"    </body>"
+    )
+
+
+def vertical_motion_bounds(radius_m: float, height_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Box swept by a ball of `radius_m` moving vertically between the floor and `height_m` (lowest point)."""
+    return np.array([-radius_m, -radius_m, 0.0]), np.array([radius_m, radius_m, height_m + 2 * radius_m])
 
 
 def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", shadows: bool = False) -> str:

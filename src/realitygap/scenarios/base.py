@@ -84,6 +84,14 @@ class Parameter(BaseModel):
         return float(f"{value:.4g}")
 
 
+def radius_parameter(default_m: float = 0.1) -> Parameter:
+    return Parameter(name="radius_m", unit="m", low=0.04, high=0.15, default=default_m, description="ball radius")
+
+
+def colour_parameter(default: str, choices: tuple[str, ...], what: str = "ball") -> Parameter:
+    return Parameter(name="colour", unit="", choices=choices, default=default, description=f"{what} colour")
+
+
 class Quantity(BaseModel):
     """A measurable quantity with its unit, e.g. the analytic impact time of a drop."""
 

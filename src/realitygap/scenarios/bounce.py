@@ -26,8 +26,17 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.signal import find_peaks
 
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
-from realitygap.scenarios.base import InstanceSpec, Parameter, Params, Quantity, ScenarioSpec, body_column
+from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
+from realitygap.scenarios.base import (
+    InstanceSpec,
+    Parameter,
+    Params,
+    Quantity,
+    ScenarioSpec,
+    body_column,
+    colour_parameter,
+    radius_parameter,
+)
 from realitygap.sim.mj import mujoco
 
 CONTACT_STIFFNESS = 2.0e5
@@ -44,8 +53,8 @@ class BounceScenario(ScenarioSpec):
                   description="release height of the ball's lowest point above the floor"),
         Parameter(name="restitution", unit="", low=0.4, high=0.95, default=0.7,
                   description="coefficient of restitution e (rebound speed / impact speed)"),
-        Parameter(name="radius_m", unit="m", low=0.04, high=0.15, default=0.1, description="ball radius"),
-        Parameter(name="colour", unit="", choices=COLOUR_NAMES, default="blue", description="ball colour"),
+        radius_parameter(),
+        colour_parameter("blue", COLOUR_NAMES),
     )
     law: str = "apex heights h_k = h e^(2k); apex ratio e^2; impact times t_1 = sqrt(2h/g), t_(k+1) = t_k + 2 e^k sqrt(2h/g)"
     prompt_template: str = (
@@ -63,15 +72,9 @@ class BounceScenario(ScenarioSpec):
     def build_mjcf(self, params: Params, timestep_s: float) -> str:
         p = self.resolve_params(params)
         contact = self.contact_settings(p, timestep_s)["ball_floor"]
-        solref = " ".join(f"{v:.6g}" for v in contact["solref"])
-        solimp = " ".join(f"{v:g}" for v in contact["solimp"])
-        ball = (
-            f'    <body name="ball" pos="0 0 {p["height_m"] + p["radius_m"]:.6f}">\n'
-            f'      <freejoint name="ball_free"/>\n'
-            f'      <geom name="ball_geom" type="sphere" size="{p["radius_m"]:.6f}" density="500" '
-            f'rgba="{rgba(str(p["colour"]))}" priority="1" solref="{solref}" solimp="{solimp}"/>\n'
-            f"    </body>"
-        )
+        r = float(p["radius_m"])
+        ball = ball_body_mjcf("ball", (0.0, 0.0, float(p["height_m"]) + r), r, str(p["colour"]),
+                              contact["solref"], contact["solimp"])
         return world_mjcf(self.name, ball)
 
     def control(self, params: Params, model, data) -> None:
@@ -133,8 +136,7 @@ class BounceScenario(ScenarioSpec):
 
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         p = self.resolve_params(params)
-        r, h = float(p["radius_m"]), float(p["height_m"])
-        return np.array([-r, -r, 0.0]), np.array([r, r, h + 2 * r])
+        return vertical_motion_bounds(float(p["radius_m"]), float(p["height_m"]))
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Apexes are the local maxima of the lowest point's height after each impact."""

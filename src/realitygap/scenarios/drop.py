@@ -12,7 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
+from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
     Parameter,
@@ -20,7 +20,9 @@ from realitygap.scenarios.base import (
     Quantity,
     ScenarioSpec,
     body_column,
+    colour_parameter,
     first_crossing_time,
+    radius_parameter,
 )
 
 # Over-damped soft contact (negative solref = -stiffness, -damping; constant impedance 0.95):
@@ -39,8 +41,8 @@ class DropScenario(ScenarioSpec):
     parameters: tuple[Parameter, ...] = (
         Parameter(name="height_m", unit="m", low=0.3, high=3.0, default=1.0,
                   description="release height of the ball's lowest point above the floor"),
-        Parameter(name="radius_m", unit="m", low=0.04, high=0.15, default=0.1, description="ball radius"),
-        Parameter(name="colour", unit="", choices=COLOUR_NAMES, default="red", description="ball colour"),
+        radius_parameter(),
+        colour_parameter("red", COLOUR_NAMES),
     )
     law: str = "impact time t = sqrt(2 h / g); height z(t) = h - g t^2 / 2; impact speed sqrt(2 g h)"
     prompt_template: str = (
@@ -55,15 +57,9 @@ class DropScenario(ScenarioSpec):
 
     def build_mjcf(self, params: Params, timestep_s: float) -> str:
         p = self.resolve_params(params)
-        solref = " ".join(f"{v:g}" for v in DROP_CONTACT["solref"])
-        solimp = " ".join(f"{v:g}" for v in DROP_CONTACT["solimp"])
-        ball = (
-            f'    <body name="ball" pos="0 0 {p["height_m"] + p["radius_m"]:.6f}">\n'
-            f'      <freejoint name="ball_free"/>\n'
-            f'      <geom name="ball_geom" type="sphere" size="{p["radius_m"]:.6f}" density="500" '
-            f'rgba="{rgba(str(p["colour"]))}" priority="1" solref="{solref}" solimp="{solimp}"/>\n'
-            f"    </body>"
-        )
+        r = float(p["radius_m"])
+        ball = ball_body_mjcf("ball", (0.0, 0.0, float(p["height_m"]) + r), r, str(p["colour"]),
+                              DROP_CONTACT["solref"], DROP_CONTACT["solimp"])
         return world_mjcf(self.name, ball)
 
     def contact_settings(self, params: Params, timestep_s: float) -> dict:
@@ -91,8 +87,7 @@ class DropScenario(ScenarioSpec):
 
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         p = self.resolve_params(params)
-        r, h = float(p["radius_m"]), float(p["height_m"])
-        return np.array([-r, -r, 0.0]), np.array([r, r, h + 2 * r])
+        return vertical_motion_bounds(float(p["radius_m"]), float(p["height_m"]))
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         p = self.resolve_params(params)

@@ -18,7 +18,6 @@ import numpy as np
 
 from realitygap.sim.mj import mujoco
 
-
 _GL_CONTEXTS: dict[tuple[int, int], "mujoco.GLContext"] = {}
 """Per-process pool of EGL contexts by framebuffer size. Creating a context and warming it up
 costs about 80 ms, more than rendering 20 frames, so a worker reuses one across episodes. This

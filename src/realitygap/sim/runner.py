@@ -112,7 +112,6 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
               if name in rig.sensors}
     rows: dict[str, list] = {"annotations": [], "imu": [], "gps": [], "lidar": []}
     state = StateRecorder(instances, body_ids, n_ticks // every["state"] + 1)
-    far_m = model.vis.map.zfar * model.stat.extent
     T_world_camera = T_world_lidar = None
     counts = {"physics_steps": 0, "frames": 0, "renders": 0, "lidar_rays": 0}
     try:
