@@ -81,3 +81,17 @@ def test_wrong_gravity_is_caught_by_the_law_check(tmp_path):
     measured = spec.measure_state(params, read_episode(tmp_path / "ep", streams=("state",)).tables["state"])
     predicted = spec.predict(params)["impact_time_s"].value
     assert measured["impact_time_s"] / predicted == pytest.approx(np.sqrt(9.81 / 5), rel=0.005)
+
+
+def test_bounce_law_curve_peaks_at_the_declared_apexes():
+    spec = get_scenario("bounce")
+    params = spec.resolve_params({"height_m": 2.0, "restitution": 0.6, "radius_m": 0.1})
+    h, e, r = 2.0, 0.6, 0.1
+    t_fall = np.sqrt(2 * h / spec.gravity_m_s2)
+    impacts = [spec.predict(params)[f"impact_time_{k}_s"].value for k in (1, 2, 3)]
+    apex_times = [t + e ** (k + 1) * t_fall for k, t in enumerate(impacts)]
+    z = spec.predict_position(params, np.array(apex_times))[:, 2]
+    assert z - r == pytest.approx([h * e**2, h * e**4, h * e**6], rel=1e-9)
+    assert spec.predict_position(params, np.array(impacts))[:, 2] == pytest.approx([r] * 3, abs=1e-9)
+    late = spec.predict_position(params, np.array([20.0]))[0, 2]  # the series continues, it does not stop at 3
+    assert r <= late < r + h * e**40

@@ -120,7 +120,10 @@ class BounceScenario(ScenarioSpec):
         p = self.resolve_params(params)
         h, e, r, g = float(p["height_m"]), float(p["restitution"]), float(p["radius_m"]), self.gravity_m_s2
         t = np.asarray(t_s, dtype=float)
-        impacts = np.array(self._impact_times(h, e, N_BOUNCES + 1))
+        n_impacts = N_BOUNCES + 1
+        while self._impact_times(h, e, n_impacts)[-1] <= (t.max() if t.size else 0.0) and n_impacts < 200:
+            n_impacts += 1
+        impacts = np.array(self._impact_times(h, e, n_impacts))
         z = np.where(t < impacts[0], h - 0.5 * g * t**2, 0.0)
         for k in range(len(impacts) - 1):
             v_up = e ** (k + 1) * math.sqrt(2 * g * h)
