@@ -13,7 +13,10 @@ def test_defaults_resolve_and_prompt_mentions_parameters(name):
     params = spec.resolve_params({})
     assert set(params) == {p.name for p in spec.parameters}
     prompt = spec.prompt(params)
-    assert f"{params['height_m']:.2f} m" in prompt and str(params["colour"]) in prompt
+    assert len(prompt) > 40
+    for p in spec.parameters:
+        if not p.is_numeric:
+            assert str(params[p.name]) in prompt, f"prompt does not mention {p.name}"
 
 
 @pytest.mark.parametrize("value, fragment", [
@@ -43,9 +46,11 @@ def test_sampling_is_seeded_inside_domain_and_respects_fixed_values(name):
     draws = [spec.sample_params(np.random.default_rng(7)) for _ in range(2)]
     assert draws[0] == draws[1]
     rng = np.random.default_rng(0)
+    first = spec.parameters[0]
+    pinned = (first.low + first.high) / 2 if first.is_numeric else first.choices[-1]
     for _ in range(200):
-        params = spec.sample_params(rng, {"height_m": "1.25"})
-        assert params["height_m"] == 1.25
+        params = spec.sample_params(rng, {first.name: pinned})
+        assert params[first.name] == pinned
         for p in spec.parameters:
             if p.is_numeric:
                 assert p.low <= params[p.name] <= p.high and math.isfinite(params[p.name])

@@ -48,15 +48,21 @@ def vertical_motion_bounds(radius_m: float, height_m: float) -> tuple[np.ndarray
     return np.array([-radius_m, -radius_m, 0.0]), np.array([radius_m, radius_m, height_m + 2 * radius_m])
 
 
-def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", shadows: bool = False) -> str:
+def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", shadows: bool = False,
+               sun: bool = True, extra_xml: str = "") -> str:
     """A complete MJCF document: flat background, floor plane at z = 0, lights, then `bodies_xml`.
 
-    The rig (camera, sensors, timestep) is attached later by `realitygap.sim.rig.attach_rig`.
+    `bodies_xml` goes inside <worldbody> (bodies, static geoms, extra lights); `extra_xml` after it
+    (e.g. <actuator>, <contact>, <default> is not supported here). `sun=False` drops the directional
+    light (for scenarios that place their own). The rig (camera, sensors, timestep) is attached later
+    by `realitygap.sim.rig.attach_rig`.
     """
     bg = " ".join(f"{c:g}" for c in BACKGROUND_RGB)
     floor = " ".join(f"{c:g}" for c in FLOOR_RGBA)
     shadow_size = 4096 if shadows else 0
     cast = "true" if shadows else "false"
+    sun_xml = (f'    <light name="sun" directional="true" pos="0 -2 6" dir="0.2 0.4 -1" diffuse="0.55 0.55 0.55" '
+               f'specular="0.1 0.1 0.1" castshadow="{cast}"/>') if sun else ""
     return f"""<mujoco model="{model_name}">
   <compiler angle="radian"/>
   <option gravity="0 0 -9.81" density="0" viscosity="0"/>
@@ -71,9 +77,10 @@ def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", sh
     <texture name="sky" type="skybox" builtin="flat" rgb1="{bg}" rgb2="{bg}" width="16" height="16"/>
   </asset>
   <worldbody>
-    <light name="sun" directional="true" pos="0 -2 6" dir="0.2 0.4 -1" diffuse="0.55 0.55 0.55" specular="0.1 0.1 0.1" castshadow="{cast}"/>
+{sun_xml}
     <geom name="floor" type="plane" size="40 40 4" rgba="{floor}" {floor_contact_xml}/>
 {bodies_xml}
   </worldbody>
+{extra_xml}
 </mujoco>
 """

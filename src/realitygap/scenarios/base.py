@@ -104,13 +104,18 @@ class Quantity(BaseModel):
 
 
 class InstanceSpec(BaseModel):
-    """A labelled object of the scene: a MuJoCo body that gets an instance id and annotations."""
+    """A labelled object of the scene: a MuJoCo body that gets an instance id and annotations.
+
+    `temperature_k` and `emissivity` describe its surface for the thermal (long-wave IR) sensor.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
     body: str
     class_name: str
+    temperature_k: float = 293.15
+    emissivity: float = 0.95
 
 
 class ScenarioSpec(BaseModel):
@@ -167,6 +172,17 @@ class ScenarioSpec(BaseModel):
     def max_timestep_s(self, params: Params) -> float:
         """Largest physics step at which the law holds to its stated tolerance."""
         return 1e-3
+
+    def initialize(self, params: Params, model, data) -> None:
+        """Set the initial state (e.g. launch velocities) before the first sample. Default: nothing.
+
+        Called once after MjData is created; the runner then calls mj_forward.
+        """
+
+    def motion_plane(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
+        """(point, unit normal) in world metres of the plane that contains the tracked object's centre
+        trajectory, for metric back-projection from pixels. Default: the x-z plane through the origin."""
+        return np.zeros(3), np.array([0.0, 1.0, 0.0])
 
     def control(self, params: Params, model, data) -> None:
         """Called by the runner once per base tick, before stepping. Default: nothing.

@@ -76,6 +76,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     params, rig = scenario.resolve_params(context.params), context.rig
     model, physics = build_model(scenario, params, rig)
     data = mujoco.MjData(model)
+    scenario.initialize(params, model, data)
     mujoco.mj_forward(model, data)
 
     rates = rig.rates_hz()
