@@ -28,7 +28,7 @@ FORMAT_VERSION = 1
 EPISODE_JSON = "episode.json"
 TIMING_JSON = "timing.json"
 
-VIDEO_KINDS = {"rgb": "rgb", "depth": "gray16", "segmentation": "gray16"}
+VIDEO_KINDS = {"rgb": "rgb", "depth": "gray16", "segmentation": "gray16", "thermal": "gray16"}
 
 STREAM_SCHEMA: dict[str, dict] = {
     "rgb": {"file": "rgb.mkv", "codec": "ffv1", "pix_fmt": "bgr0", "dtype": "uint8", "shape": "T,H,W,3",
@@ -37,6 +37,11 @@ STREAM_SCHEMA: dict[str, dict] = {
               "unit": "mm", "frame": "camera (distance along z)", "clock": "camera", "invalid": 0},
     "segmentation": {"file": "segmentation.mkv", "codec": "ffv1", "pix_fmt": "gray16le", "dtype": "uint16",
                      "shape": "T,H,W", "unit": "instance id", "frame": "camera", "clock": "camera", "background": 0},
+    "thermal": {"file": "thermal.mkv", "codec": "ffv1", "pix_fmt": "gray16le", "dtype": "uint16", "shape": "T,H,W",
+                "unit": "counts; radiance W/m^2/sr = counts * calibration.thermal.scale_w_m2_sr", "frame": "camera",
+                "clock": "camera"},
+    "radar": {"file": "radar.parquet", "frame": "radar (x forward, y left, z up)",
+              "unit": "m, rad, m/s (radial velocity positive receding)", "clock": "radar"},
     "state": {"file": "state.parquet", "frame": "world (position, velocity, angular velocity); quaternion w,x,y,z world_from_body",
               "unit": "SI", "clock": "state"},
     "annotations": {"file": "annotations.parquet", "frame": "camera pixels (2D), world (3D boxes)", "unit": "px, m",

@@ -34,10 +34,8 @@ def shared_gl_context(width: int, height: int) -> "mujoco.GLContext":
 class SceneRenderer:
     """Renders RGB + depth and instance-id images from named cameras of one model."""
 
-    def __init__(self, model: "mujoco.MjModel", max_width: int, max_height: int, geom_instance: np.ndarray,
-                 rgb_samples: int = 4):
+    def __init__(self, model: "mujoco.MjModel", max_width: int, max_height: int, rgb_samples: int = 4):
         self._model = model
-        self._geom_instance = geom_instance
         self._gl = shared_gl_context(max_width, max_height)
         self._gl.make_current()
         self._rgb_context = self._make_context(model, rgb_samples)
@@ -89,10 +87,10 @@ class SceneRenderer:
         mujoco.mjr_readPixels(rgb, None, rect, self._rgb_context)
         return np.flipud(rgb)
 
-    def ids_depth(self, data, camera_id: int, width: int, height: int, option=None, want_depth: bool = True
-                  ) -> tuple[np.ndarray, np.ndarray | None]:
-        """(H, W) uint16 instance ids (0 = background or a geom that is no instance) and (H, W) float32
-        camera-z depth in metres (the far plane where nothing was hit), from one segmentation pass.
+    def geoms_depth(self, data, camera_id: int, width: int, height: int, option=None, want_depth: bool = True
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(H, W) int32 geom ids (-1 = nothing) and (H, W) float32 camera-z depth in metres (the far
+        plane where nothing was hit), from one segmentation pass.
 
         Depth is read from the segmentation pass, as mujoco.Renderer does: the lit pass draws the
         skybox and uses other clip planes, so its depth buffer is not the scene's.
@@ -101,15 +99,15 @@ class SceneRenderer:
         rgb = np.empty((height, width, 3), np.uint8)
         raw = np.empty((height, width), np.float32) if want_depth else None
         mujoco.mjr_readPixels(rgb, raw, rect, self._context)
-        ids = np.flipud(self._decode_ids(rgb))
+        ids = np.flipud(self._decode_geoms(rgb))
         depth = None
         if raw is not None:
             depth = np.flipud(self._d / (raw.astype(np.float64) + self._c)).astype(np.float32)
         return ids, depth
 
-    def ids_region(self, data, camera_id: int, width: int, height: int, rows: tuple[int, int],
-                   cols: tuple[int, int], option=None) -> np.ndarray:
-        """Instance ids of the image region rows [r0, r1), cols [c0, c1) only (top-left origin).
+    def geoms_region(self, data, camera_id: int, width: int, height: int, rows: tuple[int, int],
+                     cols: tuple[int, int], option=None) -> np.ndarray:
+        """Geom ids (-1 = nothing) of the image region rows [r0, r1), cols [c0, c1) only (top-left origin).
 
         Reading a small region instead of the whole frame is 4x faster on a software GL.
         """
@@ -117,13 +115,13 @@ class SceneRenderer:
         (r0, r1), (c0, c1) = rows, cols
         rgb = np.empty((r1 - r0, c1 - c0, 3), np.uint8)
         mujoco.mjr_readPixels(rgb, None, mujoco.MjrRect(c0, height - r1, c1 - c0, r1 - r0), self._context)
-        return np.flipud(self._decode_ids(rgb))
+        return np.flipud(self._decode_geoms(rgb))
 
-    def _decode_ids(self, rgb: np.ndarray) -> np.ndarray:
-        """ID-colour pixels -> instance ids via the scene's segid -> geom table."""
+    def _decode_geoms(self, rgb: np.ndarray) -> np.ndarray:
+        """ID-colour pixels -> model geom ids (-1 for background and non-geom objects)."""
         segid = rgb[..., 0].astype(np.int32) | (rgb[..., 1].astype(np.int32) << 8) | (rgb[..., 2].astype(np.int32) << 16)
-        lookup = np.zeros(self._scene.ngeom + 1, np.uint16)
+        lookup = np.full(self._scene.ngeom + 1, -1, np.int32)
         for geom in self._scene.geoms[: self._scene.ngeom]:
             if geom.segid >= 0 and geom.objtype == mujoco.mjtObj.mjOBJ_GEOM:
-                lookup[geom.segid + 1] = self._geom_instance[geom.objid]
+                lookup[geom.segid + 1] = geom.objid
         return lookup[np.minimum(segid, self._scene.ngeom)]

@@ -13,12 +13,13 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SENSOR_NAMES: tuple[str, ...] = ("rgb", "depth", "segmentation", "lidar", "imu", "gps")
+SENSOR_NAMES: tuple[str, ...] = ("rgb", "depth", "segmentation", "thermal", "lidar", "radar", "imu", "gps")
 
 CAMERA_NAME = "rg_camera"
 WIDE_CAMERA_NAME = "rg_camera_wide"
 IMU_SITE = "rg_imu_site"
 LIDAR_SITE = "rg_lidar_site"
+RADAR_SITE = "rg_radar_site"
 INSTANCE_GEOM_GROUP = 2
 """Instance geoms are moved to this geom group so that they can be rendered alone."""
 WIDE_PADDING = 1.5
@@ -91,6 +92,33 @@ class GpsConfig(_Frozen):
     """ENU origin (WGS84 ellipsoidal height); world x = east, y = north, z = up."""
 
 
+class ThermalConfig(_Frozen):
+    """Long-wave IR camera co-located with the RGB camera (same intrinsics and clock); see sim/thermal.py."""
+
+    ambient_k: Annotated[float, Field(gt=0.0, le=1000.0)] = 293.15
+    """Temperature of every surface without its own, and of the reflected environment."""
+    sky_k: Annotated[float, Field(gt=0.0, le=1000.0)] = 253.15
+    """Effective radiant temperature of pixels that see no surface."""
+    netd_k: Annotated[float, Field(ge=0.0, le=5.0)] = 0.05
+    """Declared noise-equivalent temperature difference (white Gaussian per pixel)."""
+    scale_w_m2_sr: Annotated[float, Field(gt=0.0, le=10.0)] = 0.05
+    """Radiance per stored count: 65535 counts = 3277 W/m^2/sr (a black body at 650 K)."""
+
+
+class RadarConfig(_Frozen):
+    """Moving-target radar by ray casting; mounted 0.1 m below the camera, looking along +y (sim/radar.py)."""
+
+    rate_hz: Annotated[int, Field(ge=1, le=100)] = 20
+    azimuth_rays: Annotated[int, Field(ge=1, le=1024)] = 96
+    elevation_rays: Annotated[int, Field(ge=1, le=256)] = 32
+    azimuth_fov_deg: Annotated[float, Field(gt=0.0, le=180.0)] = 90.0
+    elevation_fov_deg: Annotated[float, Field(gt=0.0, le=180.0)] = 45.0
+    max_range_m: Annotated[float, Field(gt=0.0, le=500.0)] = 80.0
+    range_noise_std_m: Annotated[float, Field(ge=0.0, le=10.0)] = 0.05
+    angle_noise_std_deg: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
+    velocity_noise_std_m_s: Annotated[float, Field(ge=0.0, le=10.0)] = 0.05
+
+
 class RigConfig(_Frozen):
     """Everything about how an episode is sensed; part of the episode id."""
 
@@ -99,6 +127,8 @@ class RigConfig(_Frozen):
     lidar: LidarConfig = LidarConfig()
     imu: ImuConfig = ImuConfig()
     gps: GpsConfig = GpsConfig()
+    thermal: ThermalConfig = ThermalConfig()
+    radar: RadarConfig = RadarConfig()
     state_rate_hz: Annotated[int, Field(ge=1, le=10000)] = 1200
     """Rate of the ground-truth state table."""
     max_timestep_s: Annotated[float, Field(gt=0.0, le=1e-3)] = 1e-3
@@ -116,7 +146,7 @@ class RigConfig(_Frozen):
     def rates_hz(self) -> dict[str, int]:
         """Rate of every clocked stream: camera frames, state and each enabled non-camera sensor."""
         rates = {"camera": self.camera.fps, "state": self.state_rate_hz}
-        for name in ("lidar", "imu", "gps"):
+        for name in ("lidar", "radar", "imu", "gps"):
             if name in self.sensors:
                 rates[name] = getattr(self, name).rate_hz
         return rates
@@ -141,7 +171,7 @@ def attach_rig(mjcf: str, rig: RigConfig, camera_pos_m: np.ndarray, sensor_body:
     """Return `mjcf` with the rig added: cameras, LiDAR mount site, IMU site and sensors, timestep.
 
     The camera looks along world +y (MJCF xyaxes "1 0 0 0 0 1"); the LiDAR sits 0.1 m above it
-    with its x axis along world +y, z up. Instance geoms move to group `INSTANCE_GEOM_GROUP`.
+    and the radar 0.1 m below it, both with their x axis along world +y, z up. Instance geoms move to group `INSTANCE_GEOM_GROUP`.
     """
     root = ET.fromstring(mjcf)
     option = root.find("option")
@@ -166,6 +196,9 @@ def attach_rig(mjcf: str, rig: RigConfig, camera_pos_m: np.ndarray, sensor_body:
     ET.SubElement(world, "camera", name=WIDE_CAMERA_NAME, pos=pos, xyaxes="1 0 0 0 0 1", fovy=f"{wide_fovy:.6f}")
     lidar_pos = np.asarray(camera_pos_m, float) + np.array([0.0, 0.0, 0.1])
     ET.SubElement(world, "site", name=LIDAR_SITE, pos=" ".join(f"{v:.6f}" for v in lidar_pos),
+                  xyaxes="0 1 0 -1 0 0", size="0.01", group="4")
+    radar_pos = np.asarray(camera_pos_m, float) - np.array([0.0, 0.0, 0.1])
+    ET.SubElement(world, "site", name=RADAR_SITE, pos=" ".join(f"{v:.6f}" for v in radar_pos),
                   xyaxes="0 1 0 -1 0 0", size="0.01", group="4")
 
     bodies = {b.get("name"): b for b in root.iter("body")}

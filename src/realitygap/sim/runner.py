@@ -23,20 +23,23 @@ from realitygap.sim.clock import physics_rate_hz
 from realitygap.sim.gps import add_gps_noise, enu_to_wgs84
 from realitygap.sim.imu import apply_imu_noise
 from realitygap.sim.mj import mujoco
+from realitygap.sim.radar import add_radar_noise, aggregate_detections
 from realitygap.sim.render import SceneRenderer
 from realitygap.sim.rig import (
     CAMERA_NAME,
     IMU_SITE,
     INSTANCE_GEOM_GROUP,
     LIDAR_SITE,
+    RADAR_SITE,
     WIDE_CAMERA_NAME,
     WIDE_PADDING,
     RigConfig,
     attach_rig,
     camera_pose_for_bounds,
 )
+from realitygap.sim.thermal import radiance_noise_std, radiance_w_m2_sr, thermal_counts
 
-NOISE_STREAMS = ("imu", "gps", "lidar")
+NOISE_STREAMS = ("imu", "gps", "lidar", "thermal", "radar")
 """Each noisy sensor draws from its own child of the episode seed, so enabling one sensor
 never changes another's noise."""
 
@@ -86,9 +89,11 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
 
     instances = list(scenario.instances)
     body_ids = [model.body(inst.body).id for inst in instances]
-    geom_instance = np.zeros(model.ngeom, dtype=np.uint16)
+    # Lookup tables indexed by geom id + 1 (index 0 = no geom: background / ray miss).
+    instance_lut = np.zeros(model.ngeom + 1, dtype=np.uint16)
     for number, body_id in enumerate(body_ids, start=1):
-        geom_instance[model.geom_bodyid == body_id] = number
+        instance_lut[1:][model.geom_bodyid == body_id] = number
+    radiance_lut = _radiance_lut(model, instances, body_ids, rig)
     boxes_local = [body_box_local(model, b) for b in body_ids]
 
     cam = rig.camera
@@ -97,7 +102,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     wide_size = (math.ceil(cam.width * WIDE_PADDING), math.ceil(cam.height * WIDE_PADDING))
     K_wide = K.copy()
     K_wide[:2, 2] = (np.array(wide_size) - 1) / 2  # same focal length, centred principal point
-    renderer = SceneRenderer(model, *wide_size, geom_instance, rgb_samples=cam.antialias_samples)
+    renderer = SceneRenderer(model, *wide_size, rgb_samples=cam.antialias_samples)
     solo = mujoco.MjvOption()
     solo.geomgroup[:] = 0
     solo.geomgroup[INSTANCE_GEOM_GROUP] = 1
@@ -108,13 +113,18 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     ray_dirs_lidar = lidar_model.ray_directions(elevation, azimuth)
     n_rays = len(ray_dirs_lidar)
     ray_geom, ray_dist = np.zeros(n_rays, np.int32), np.zeros(n_rays, np.float64)
+    radar_site = model.site(RADAR_SITE).id
+    radar_grid = _radar_grid(rig)
+    noise_rngs = dict(zip(NOISE_STREAMS, (np.random.default_rng(s)
+                                          for s in np.random.SeedSequence(context.seed).spawn(len(NOISE_STREAMS)))))
+    thermal_noise = radiance_noise_std(rig.thermal.netd_k, rig.thermal.ambient_k)
 
-    videos = {name: writer.open_video(name, cam.width, cam.height, cam.fps) for name in ("rgb", "depth", "segmentation")
-              if name in rig.sensors}
-    rows: dict[str, list] = {"annotations": [], "imu": [], "gps": [], "lidar": []}
+    videos = {name: writer.open_video(name, cam.width, cam.height, cam.fps)
+              for name in ("rgb", "depth", "segmentation", "thermal") if name in rig.sensors}
+    rows: dict[str, list] = {"annotations": [], "imu": [], "gps": [], "lidar": [], "radar": []}
     state = StateRecorder(instances, body_ids, n_ticks // every["state"] + 1)
     T_world_camera = T_world_lidar = None
-    counts = {"physics_steps": 0, "frames": 0, "renders": 0, "lidar_rays": 0}
+    counts = {"physics_steps": 0, "frames": 0, "renders": 0, "lidar_rays": 0, "radar_rays": 0}
     try:
         for tick in range(n_ticks + 1):
             if tick:
@@ -127,7 +137,8 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
             if tick % every["camera"] == 0:
                 frame = tick // every["camera"]
                 T_world_camera = T_world_camera_from_mujoco(data.cam_xpos[cam_id], data.cam_xmat[cam_id])
-                ids, depth_m = renderer.ids_depth(data, cam_id, cam.width, cam.height)
+                geoms, depth_m = renderer.geoms_depth(data, cam_id, cam.width, cam.height)
+                ids = instance_lut[geoms + 1]
                 counts["renders"] += 1
                 if "rgb" in videos:
                     videos["rgb"].write(renderer.rgb(data, cam_id, cam.width, cam.height))
@@ -136,15 +147,19 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                     videos["depth"].write(_depth_to_mm(depth_m, renderer.far_m))
                 if "segmentation" in videos:
                     videos["segmentation"].write(ids)
+                if "thermal" in videos:
+                    videos["thermal"].write(thermal_counts(radiance_lut[geoms + 1], rig.thermal.scale_w_m2_sr,
+                                                           thermal_noise, noise_rngs["thermal"]))
                 corners = [box_corners(data.xpos[b] + data.xmat[b].reshape(3, 3) @ c, size, data.xmat[b].reshape(3, 3))
                            for b, (c, size) in zip(body_ids, boxes_local)]
                 alone_px = None
                 if any(may_be_hidden(c, i, ids, depth_m, K, T_world_camera) for i, c in enumerate(corners, start=1)):
                     region = projected_region(corners, K_wide, T_world_camera, *wide_size)
                     if region is None:
-                        wide_ids, _ = renderer.ids_depth(data, wide_id, *wide_size, option=solo, want_depth=False)
+                        wide_geoms, _ = renderer.geoms_depth(data, wide_id, *wide_size, option=solo, want_depth=False)
                     else:
-                        wide_ids = renderer.ids_region(data, wide_id, *wide_size, *region, option=solo)
+                        wide_geoms = renderer.geoms_region(data, wide_id, *wide_size, *region, option=solo)
+                    wide_ids = instance_lut[wide_geoms + 1]
                     alone_px = np.bincount(wide_ids.ravel(), minlength=len(instances) + 1)[1:]
                     counts["renders"] += 1
                 counts["frames"] += 1
@@ -157,13 +172,16 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
             if "lidar" in every and tick % every["lidar"] == 0:
                 T_world_lidar = _site_pose(data, lidar_site)
                 rows["lidar"].append(_lidar_scan(model, data, tick / base_hz, tick // every["lidar"], T_world_lidar,
-                                                 ray_dirs_lidar, elevation, azimuth, ray_geom, ray_dist, geom_instance,
+                                                 ray_dirs_lidar, elevation, azimuth, ray_geom, ray_dist, instance_lut,
                                                  rig.lidar.max_range_m))
                 counts["lidar_rays"] += n_rays
+            if "radar" in every and tick % every["radar"] == 0:
+                rows["radar"].append(_radar_scan(model, data, tick / base_hz, tick // every["radar"],
+                                                 _site_pose(data, radar_site), radar_grid, instance_lut, rig))
+                counts["radar_rays"] += len(radar_grid[0])
     finally:
         renderer.close()
 
-    noise_rngs = dict(zip(NOISE_STREAMS, (np.random.default_rng(s) for s in np.random.SeedSequence(context.seed).spawn(3))))
     writer.write_table("state", state.table())
     writer.write_table("annotations", _concat_rows(rows["annotations"]))
     if "imu" in rig.sensors:
@@ -172,6 +190,11 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
         writer.write_table("gps", _gps_table(np.array(rows["gps"]), rig, noise_rngs["gps"]))
     if "lidar" in rig.sensors:
         writer.write_table("lidar", _lidar_table(rows["lidar"], rig, noise_rngs["lidar"]))
+    if "radar" in rig.sensors:
+        radar = rig.radar
+        writer.write_table("radar", add_radar_noise(_concat_rows(rows["radar"]), radar.range_noise_std_m,
+                                                    math.radians(radar.angle_noise_std_deg), radar.velocity_noise_std_m_s,
+                                                    noise_rngs["radar"]))
 
     if T_world_lidar is None:
         T_world_lidar = _site_pose(data, lidar_site)
@@ -187,6 +210,11 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                 "T_world_camera": np.asarray(T_world_camera).tolist(),
             },
             "lidar": {"T_world_lidar": T_world_lidar.tolist(), "frame": "x forward, y left, z up"},
+            "radar": {"T_world_radar": _site_pose(data, radar_site).tolist(), "frame": "x forward, y left, z up"},
+            "thermal": {"camera": "the RGB camera's intrinsics and extrinsics", "scale_w_m2_sr": rig.thermal.scale_w_m2_sr,
+                        "radiance_w_m2_sr_by_instance": {inst.name: float(radiance_lut[1:][model.geom_bodyid == b][0])
+                                                         for inst, b in zip(instances, body_ids)},
+                        "background_radiance_w_m2_sr": float(radiance_lut[0])},
             "imu": {"body": scenario.sensor_body, "T_body_imu": np.eye(4).tolist()},
             "gps": {"antenna_body": scenario.sensor_body, "enu_origin": {
                 "lat_deg": rig.gps.origin_lat_deg, "lon_deg": rig.gps.origin_lon_deg, "alt_m": rig.gps.origin_alt_m}},
@@ -277,6 +305,49 @@ def _annotation_rows(t_s, frame, ids, alone_px, instances, body_ids, boxes_local
     return cols
 
 
+def _radiance_lut(model, instances, body_ids, rig: RigConfig) -> np.ndarray:
+    """Thermal radiance per geom id + 1 (index 0: the sky); instances carry their own temperature."""
+    cfg = rig.thermal
+    temperature = np.full(model.ngeom, cfg.ambient_k)
+    emissivity = np.full(model.ngeom, 0.95)
+    for inst, body in zip(instances, body_ids):
+        own = model.geom_bodyid == body
+        temperature[own], emissivity[own] = inst.temperature_k, inst.emissivity
+    sky = radiance_w_m2_sr(cfg.sky_k, 1.0, cfg.ambient_k)
+    return np.concatenate([[sky], radiance_w_m2_sr(temperature, emissivity, cfg.ambient_k)])
+
+
+def _radar_grid(rig: RigConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(directions in the radar frame (N, 3), elevation (N,), azimuth (N,)) of the radar's rays."""
+    cfg = rig.radar
+    elevation = np.radians(np.linspace(-cfg.elevation_fov_deg / 2, cfg.elevation_fov_deg / 2, cfg.elevation_rays))
+    azimuth = np.radians(np.linspace(-cfg.azimuth_fov_deg / 2, cfg.azimuth_fov_deg / 2, cfg.azimuth_rays))
+    directions = lidar_model.ray_directions(elevation, azimuth)
+    return directions, np.repeat(elevation, len(azimuth)), np.tile(azimuth, len(elevation))
+
+
+def _radar_scan(model, data, t_s, scan, T_world_radar, grid, instance_lut, rig: RigConfig) -> dict[str, np.ndarray]:
+    directions, elevation, azimuth = grid
+    dirs_world = directions @ T_world_radar[:3, :3].T
+    n = len(directions)
+    geom, dist = np.zeros(n, np.int32), np.zeros(n)
+    origin = T_world_radar[:3, 3].copy()
+    mujoco.mj_multiRay(model, data, origin, dirs_world.ravel().copy(), None, 1, -1, geom, dist, None, n,
+                       rig.radar.max_range_m)
+    hit = (geom >= 0) & (dist >= 0)
+    instance = np.where(hit, instance_lut[geom + 1], 0)
+    velocity = np.zeros((n, 3))
+    points = origin + dist[:, None] * dirs_world
+    twist = np.zeros(6)
+    for body in np.unique(model.geom_bodyid[geom[instance > 0]]):
+        rays = (instance > 0) & (model.geom_bodyid[geom] == body)
+        mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_BODY, int(body), twist, 0)
+        velocity[rays] = twist[3:] + np.cross(twist[:3], points[rays] - data.xpos[body])
+    detections = aggregate_detections(instance, dist, dirs_world, elevation, azimuth, velocity)
+    count = len(detections["instance_id"])
+    return {"t_s": np.full(count, t_s), "scan": np.full(count, scan, np.uint32), **detections}
+
+
 def _depth_to_mm(depth_m: np.ndarray, far_m: float) -> np.ndarray:
     """Camera-z depth in metres -> uint16 millimetres; 0 marks no surface (background or > 65.5 m)."""
     mm = np.rint(depth_m * 1000.0)
@@ -292,7 +363,7 @@ def _site_pose(data, site_id: int) -> np.ndarray:
 
 
 def _lidar_scan(model, data, t_s, scan, T_world_lidar, dirs_lidar, elevation, azimuth, geom_out, dist_out,
-                geom_instance, max_range_m) -> dict[str, np.ndarray]:
+                instance_lut, max_range_m) -> dict[str, np.ndarray]:
     dirs_world = dirs_lidar @ T_world_lidar[:3, :3].T
     mujoco.mj_multiRay(model, data, T_world_lidar[:3, 3].copy(), dirs_world.ravel().copy(), None, 1, -1,
                        geom_out, dist_out, None, len(dirs_lidar), max_range_m)
@@ -302,7 +373,7 @@ def _lidar_scan(model, data, t_s, scan, T_world_lidar, dirs_lidar, elevation, az
         "t_s": np.full(hit.size, t_s), "scan": np.full(hit.size, scan, np.uint32),
         "ring": ring.astype(np.uint16), "column": column.astype(np.uint16),
         "elevation_rad": elevation[ring].astype(np.float32), "azimuth_rad": azimuth[column].astype(np.float32),
-        "range_true_m": dist_out[hit].copy(), "instance_id": geom_instance[geom_out[hit]],
+        "range_true_m": dist_out[hit].copy(), "instance_id": instance_lut[geom_out[hit] + 1],
     }
 
 
