@@ -14,7 +14,6 @@ from realitygap.episode.dataset import read_index
 from realitygap.episode.io import read_episode
 from realitygap.report.summary import dataset_summary
 from realitygap.scenarios import get_scenario
-from realitygap.scenarios.base import body_column
 
 STRIP_FRAMES = 8
 STRIP_HEIGHT_PX = 128
@@ -74,17 +73,15 @@ def _trajectory_plot(episode, scenario, params, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    state = episode.tables["state"]
-    t = body_column(state, scenario.sensor_body, "t_s")
-    z = body_column(state, scenario.sensor_body, "position_z_m")
-    z_law = scenario.predict_position(params, t)[:, 2]
+    trace = scenario.law_trace(params, episode.tables["state"])
+    t, measured, law = trace["t_s"], np.asarray(trace["state"]), np.asarray(trace["law"])
     fig, (ax, ax_res) = plt.subplots(2, 1, figsize=(4.2, 3.2), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    ax.plot(t, z_law, color="0.6", lw=3, label="declared law")
-    ax.plot(t, z, color="C3", lw=1.2, label="ground-truth state")
-    ax.set_ylabel("height z (m)")
+    ax.plot(t, law, color="0.6", lw=3, label="declared law")
+    ax.plot(t, measured, color="C3", lw=1.2, label="ground-truth state")
+    ax.set_ylabel(f"{trace['label']} ({trace['unit']})", fontsize=7)
     ax.legend(fontsize=7, frameon=False)
-    ax_res.plot(t, 1000 * (z - z_law), color="C0", lw=1)
-    ax_res.set_ylabel("state - law\n(mm)", fontsize=7)
+    ax_res.plot(t, measured - law, color="C0", lw=1)
+    ax_res.set_ylabel(f"state - law\n({trace['unit']})", fontsize=7)
     ax_res.set_xlabel("time (s)")
     fig.tight_layout()
     fig.savefig(path, dpi=110, metadata={"Software": None})

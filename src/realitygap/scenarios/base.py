@@ -215,6 +215,20 @@ class ScenarioSpec(BaseModel):
         """Extract the law's quantities from the ground-truth state table (same names as `predict`)."""
         raise NotImplementedError
 
+    def law_trace(self, params: Params, state: Mapping[str, np.ndarray]) -> dict:
+        """The one curve that best shows state against law, for the report.
+
+        Default: the sensor body's coordinate along the world axis it moves most on, with the law's
+        `predict_position`. Scenarios whose law is about an angle override this.
+        Returns {"label": str, "unit": str, "t_s": array, "state": array, "law": array}.
+        """
+        p = self.resolve_params(params)
+        t = body_column(state, self.sensor_body, "t_s")
+        position = np.stack([body_column(state, self.sensor_body, f"position_{a}_m") for a in "xyz"], axis=1)
+        axis = int(np.argmax(np.ptp(position, axis=0)))
+        return {"label": f"{'xyz'[axis]} position of {self.sensor_body}", "unit": "m", "t_s": t,
+                "state": position[:, axis], "law": self.predict_position(p, t)[:, axis]}
+
 
 def body_column(state: Mapping[str, np.ndarray], body: str, column: str) -> np.ndarray:
     """One column of the long-format state table, restricted to one body, in time order."""
