@@ -133,6 +133,8 @@ class ScenarioSpec(BaseModel):
     """Body carrying the IMU and GPS (the moving object)."""
     gravity_m_s2: float = 9.81
     event_margin_s: float = 0.5
+    camera_elevation_deg: float = 0.0
+    """How far the auto-framed camera looks down (0 = horizontal, along +y); e.g. to see the floor."""
 
     # --- domain -------------------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:

@@ -152,26 +152,39 @@ class RigConfig(_Frozen):
         return rates
 
 
-def camera_pose_for_bounds(low_m: np.ndarray, high_m: np.ndarray, camera: CameraConfig) -> np.ndarray:
-    """World position of a camera on the -y side of the motion box, looking along +y, framing it.
+def camera_axes(elevation_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(right, up, forward) world unit vectors of a camera looking along +y, tilted down by `elevation_deg`."""
+    e = math.radians(elevation_deg)
+    return np.array([1.0, 0.0, 0.0]), np.array([0.0, math.sin(e), math.cos(e)]), np.array([0.0, math.cos(e), -math.sin(e)])
 
-    The camera's optical axis passes through the box centre; the distance makes the box (times the
-    framing margin) fit both the vertical and the horizontal field of view.
+
+def camera_pose_for_bounds(low_m: np.ndarray, high_m: np.ndarray, camera: CameraConfig,
+                           elevation_deg: float = 0.0) -> np.ndarray:
+    """World position of a camera on the -y side of the motion box, looking along +y (tilted down by
+    `elevation_deg`) at the box centre, at the smallest distance at which every corner of the box
+    lies inside the field of view shrunk by the framing margin.
+
+    For elevation 0 this is margin * max(half_z / tan(fovy/2), half_x / tan(fovx/2)) + half_y.
     """
     low, high = np.asarray(low_m, float), np.asarray(high_m, float)
-    centre, half = (low + high) / 2, (high - low) / 2
-    tan_y = math.tan(math.radians(camera.fovy_deg) / 2)
+    centre = (low + high) / 2
+    tan_y = math.tan(math.radians(camera.fovy_deg) / 2) / camera.framing_margin
     tan_x = tan_y * camera.width / camera.height
-    distance = camera.framing_margin * max(half[2] / tan_y, half[0] / tan_x) + half[1]
-    return np.array([centre[0], centre[1] - distance, centre[2]])
+    right, up, forward = camera_axes(elevation_deg)
+    corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])]) - centre
+    lateral, vertical, depth = corners @ right, corners @ up, corners @ forward
+    # A corner at (lateral, vertical, depth) from the centre is inside when |lateral| <= tan_x (D + depth).
+    distance = max(np.max(np.abs(lateral) / tan_x - depth), np.max(np.abs(vertical) / tan_y - depth), 1e-3)
+    return centre - distance * forward
 
 
 def attach_rig(mjcf: str, rig: RigConfig, camera_pos_m: np.ndarray, sensor_body: str,
-               instance_bodies: list[str], timestep_s: float) -> str:
+               instance_bodies: list[str], timestep_s: float, camera_elevation_deg: float = 0.0) -> str:
     """Return `mjcf` with the rig added: cameras, LiDAR mount site, IMU site and sensors, timestep.
 
-    The camera looks along world +y (MJCF xyaxes "1 0 0 0 0 1"); the LiDAR sits 0.1 m above it
-    and the radar 0.1 m below it, both with their x axis along world +y, z up. Instance geoms move to group `INSTANCE_GEOM_GROUP`.
+    The camera looks along world +y, tilted down by `camera_elevation_deg` (MJCF xyaxes
+    "1 0 0 0 sin(e) cos(e)"); the LiDAR sits 0.1 m above it and the radar 0.1 m below it, both
+    level with their x axis along world +y, z up. Instance geoms move to group `INSTANCE_GEOM_GROUP`.
     """
     root = ET.fromstring(mjcf)
     option = root.find("option")
@@ -191,9 +204,11 @@ def attach_rig(mjcf: str, rig: RigConfig, camera_pos_m: np.ndarray, sensor_body:
     world = root.find("worldbody")
     assert world is not None, "scenario MJCF has no worldbody"
     pos = " ".join(f"{v:.6f}" for v in camera_pos_m)
+    _, up, _ = camera_axes(camera_elevation_deg)
+    xyaxes = f"1 0 0 0 {up[1]:.9f} {up[2]:.9f}"
     wide_fovy = math.degrees(2 * math.atan(WIDE_PADDING * math.tan(math.radians(rig.camera.fovy_deg) / 2)))
-    ET.SubElement(world, "camera", name=CAMERA_NAME, pos=pos, xyaxes="1 0 0 0 0 1", fovy=f"{rig.camera.fovy_deg:.6f}")
-    ET.SubElement(world, "camera", name=WIDE_CAMERA_NAME, pos=pos, xyaxes="1 0 0 0 0 1", fovy=f"{wide_fovy:.6f}")
+    ET.SubElement(world, "camera", name=CAMERA_NAME, pos=pos, xyaxes=xyaxes, fovy=f"{rig.camera.fovy_deg:.6f}")
+    ET.SubElement(world, "camera", name=WIDE_CAMERA_NAME, pos=pos, xyaxes=xyaxes, fovy=f"{wide_fovy:.6f}")
     lidar_pos = np.asarray(camera_pos_m, float) + np.array([0.0, 0.0, 0.1])
     ET.SubElement(world, "site", name=LIDAR_SITE, pos=" ".join(f"{v:.6f}" for v in lidar_pos),
                   xyaxes="0 1 0 -1 0 0", size="0.01", group="4")

@@ -50,9 +50,9 @@ def build_model(scenario: ScenarioSpec, params: dict, rig: RigConfig) -> tuple["
     physics_hz, base_hz = physics_rate_hz(rig.rates_hz().values(), max_step)
     timestep_s = 1.0 / physics_hz
     low, high = scenario.motion_bounds_m(params)
-    camera_pos = camera_pose_for_bounds(low, high, rig.camera)
+    camera_pos = camera_pose_for_bounds(low, high, rig.camera, scenario.camera_elevation_deg)
     xml = attach_rig(scenario.build_mjcf(params, timestep_s), rig, camera_pos, scenario.sensor_body,
-                     [inst.body for inst in scenario.instances], timestep_s)
+                     [inst.body for inst in scenario.instances], timestep_s, scenario.camera_elevation_deg)
     model = mujoco.MjModel.from_xml_string(xml)
     physics = {
         "timestep_s": timestep_s,
