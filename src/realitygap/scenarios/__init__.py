@@ -13,6 +13,11 @@ from realitygap.scenarios.base import InstanceSpec, Parameter, Params, Quantity,
 _REGISTRY: dict[str, str] = {
     "drop": "realitygap.scenarios.drop:DropScenario",
     "bounce": "realitygap.scenarios.bounce:BounceScenario",
+    "pendulum": "realitygap.scenarios.pendulum:PendulumScenario",
+    "collision": "realitygap.scenarios.collision:CollisionScenario",
+    "door": "realitygap.scenarios.door:DoorScenario",
+    "occlusion": "realitygap.scenarios.occlusion:OcclusionScenario",
+    "quadrotor": "realitygap.scenarios.quadrotor:QuadrotorScenario",
 }
 
 
@@ -21,6 +26,7 @@ def scenario_names() -> list[str]:
 
 
 def get_scenario(name: str) -> ScenarioSpec:
+    """The scenario registered under `name`, or an InputError listing the known ones."""
     if name not in _REGISTRY:
         raise InputError(f"unknown scenario {name!r}; known: {', '.join(_REGISTRY)}")
     module_name, class_name = _REGISTRY[name].split(":")

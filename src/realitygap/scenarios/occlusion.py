@@ -1,0 +1,285 @@
+"""`occlusion`: a ball rolls at constant speed behind a static wall and re-emerges (object permanence).
+
+World: a ball of radius r rolls without slipping along the line y = 0, z = r, in +x at speed v
+(initial linear velocity v along +x and angular velocity v / r about +y, so the contact point is
+at rest; no rolling or torsional friction). A dark grey box wall of width w (along x), height
+`WALL_HEIGHT_M` and thickness `WALL_THICKNESS_M` stands on the floor centred on x = 0, y =
+`WALL_CENTRE_Y_M`: between the auto-framed camera (on the -y side, looking along +y) and the path.
+The path is symmetric about x = 0: the ball starts fully visible at x0 = -X and ends fully
+visible at +X, `lead_m` beyond the silhouette boundaries.
+
+Law: constant speed, x(t) = x0 + v t; and, from the pinhole geometry, the times at which the ball
+starts being occluded, is fully hidden, starts to re-emerge and is fully visible again, and the
+exit position (x when fully visible again).
+
+Silhouette geometry (exact for a pinhole camera and a sphere, in the image of the *default* rig):
+the camera sits at x = 0 (the box centre), at height r (the centre of the motion box, i.e. the
+ball centre's height) and below the wall top, so it sees only the wall's front face, whose
+vertical front edges (x = +-w/2, y = front face) bound the wall's image left and right. The
+ball's image touches the wall's image exactly when the sphere touches the vertical plane through
+the camera centre and that edge, i.e. when the ball centre's distance to the plane equals r
+(the tangent cone of a sphere about the eye lies on one side of a plane through the eye iff the
+centre is >= r from it). The plane meets the path at x_e = e (-cy) / (y_f - cy) (camera at
+(0, cy), edge at (e, y_f)), and the centre is r from it at x_e -+ r L / (y_f - cy), with L the
+horizontal distance from the camera to the edge. The planes are vertical, so the ball's
+height (and its 0.02 mm contact sink) does not enter. The cruder "projected extreme rays"
+approximation (ball centre +- r along x) is off by r (L / (y_f - cy) - 1), up to 1.8 mm over the
+domain (6 ms at 0.3 m/s): the tangent-plane form is used. The top of the wall
+hides the top of the ball with >= 0.2 m to spare (checked in `occlusion_geometry`); the bottom
+is the floor. What remains inexact is the renderer, not the law: a segmentation pixel counts
+as hidden when its centre is covered, so rendered transitions lag or lead the law by up to one
+pixel of image motion.
+
+Camera assumption: the event positions depend on where the rig puts the camera, which
+`realitygap.sim.rig.camera_pose_for_bounds` computes from the motion box and the camera's field
+of view, aspect ratio and framing margin (not its pixel count). `predict`/`measure_state` use the
+default `CameraConfig` (45 deg, square image, margin 1.3; 32x32, 96x96 and 256x256 all give the
+same camera); `occlusion_geometry(..., camera=...)` gives the events for any other camera.
+The motion box itself (the path length X) is solved for the default camera.
+
+Physics settings (measured, rolling 3 s on a 1 ms step): a stiff, critically damped soft contact
+(solref 0.005 s / 1.0, solimp 0.95 0.99 0.001) sinks the ball 0.02 mm and keeps the speed
+within 8e-5 (relative) of v at r = 0.04..0.1, v = 0.3..2 m/s; MuJoCo's default contact (0.02 s,
+solimp 0.9 0.95) sinks it 0.37 mm and loses 0.13 % of the speed. condim 3 (the default):
+sliding friction only, so nothing brakes a ball that rolls without slipping. The default 1 ms
+step is fine (no finer step needed); no drag (density = viscosity = 0 in the world).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, world_mjcf
+from realitygap.scenarios.base import (
+    InstanceSpec,
+    Parameter,
+    Params,
+    Quantity,
+    ScenarioSpec,
+    body_column,
+    colour_parameter,
+)
+from realitygap.sim.rig import CameraConfig, camera_pose_for_bounds
+
+ROLL_CONTACT = {"solref": (0.005, 1.0), "solimp": (0.95, 0.99, 0.001)}
+WALL_CENTRE_Y_M = -0.4
+WALL_THICKNESS_M = 0.04
+WALL_HEIGHT_M = 0.4
+WALL_RGBA = (0.16, 0.16, 0.18, 1.0)
+"""Dark neutral grey: far from the light background, the mid-grey floor and every ball colour."""
+MIN_LEAD_M = 0.15
+"""Least run-up before the ball touches the wall's silhouette (and run-out after it leaves it)."""
+
+EVENTS = ("occlusion_start", "fully_hidden", "reemerge_start", "fully_visible")
+
+
+class OcclusionGeometry(BaseModel):
+    """Where the ball centre (world x, metres) is at each silhouette event, and the camera used."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start_x_m: float
+    """x0: centre at t = 0 (the path runs from x0 to -x0)."""
+    camera_pos_m: tuple[float, float, float]
+    event_x_m: dict[str, float]
+    """Centre x at occlusion_start, fully_hidden, reemerge_start, fully_visible."""
+    top_clearance_m: float
+    """Distance from the ball centre to the plane through the camera and the wall's top front edge,
+    minus r: > 0 means the wall is tall enough to hide the whole ball."""
+
+
+class OcclusionScenario(ScenarioSpec):
+    name: str = "occlusion"
+    summary: str = "A ball rolls at constant speed behind a wall and re-emerges (object permanence)."
+    parameters: tuple[Parameter, ...] = (
+        Parameter(name="speed_m_s", unit="m/s", low=0.3, high=2.0, default=1.0,
+                  description="rolling speed of the ball along +x"),
+        Parameter(name="wall_width_m", unit="m", low=0.3, high=1.0, default=0.6,
+                  description="width of the occluding wall along x"),
+        Parameter(name="radius_m", unit="m", low=0.05, high=0.1, default=0.08,
+                  description="ball radius (at most 0.1 m: the ball must fit behind a 0.3 m wall)"),
+        colour_parameter("orange", COLOUR_NAMES),
+    )
+    law: str = ("x(t) = x0 + v t (constant speed); occlusion events at the centre positions where the ball's "
+                "tangent cone from the camera touches the planes through the camera and the wall's front edges: "
+                "x = x_e -+ r L / (y_f - y_cam), x_e = e (-y_cam) / (y_f - y_cam); t = (x - x0) / v")
+    prompt_template: str = (
+        "One {colour} ball of radius {radius_m:.2f} m rolls at a constant {speed_m_s:.2f} m/s across a grey floor, "
+        "passes behind a dark grey wall {wall_width_m:.2f} m wide standing between it and the camera, and "
+        "re-emerges on the other side. Static camera, plain light background."
+    )
+    instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
+    sensor_body: str = "ball"
+    event_margin_s: float = 0.2
+    """Run-up and run-out time; the distance is at least `MIN_LEAD_M`."""
+
+    # --- world --------------------------------------------------------------------------------
+    def build_mjcf(self, params: Params, timestep_s: float) -> str:
+        p = self.resolve_params(params)
+        r = float(p["radius_m"])
+        x0 = self.geometry(p).start_x_m
+        ball = ball_body_mjcf("ball", (x0, 0.0, r), r, str(p["colour"]), ROLL_CONTACT["solref"], ROLL_CONTACT["solimp"])
+        half = (float(p["wall_width_m"]) / 2, WALL_THICKNESS_M / 2, WALL_HEIGHT_M / 2)
+        wall_rgba = " ".join(f"{c:g}" for c in WALL_RGBA)
+        wall = (f'    <geom name="wall" type="box" pos="0 {WALL_CENTRE_Y_M:g} {WALL_HEIGHT_M / 2:g}" '
+                f'size="{half[0]:.6f} {half[1]:.6f} {half[2]:.6f}" rgba="{wall_rgba}" contype="0" conaffinity="0"/>')
+        return world_mjcf(self.name, ball + "\n" + wall)
+
+    def initialize(self, params: Params, model, data) -> None:
+        """Rolling without slipping: v along +x, v / r about +y (free-joint angular velocity is in
+        the body frame, which is the world frame at t = 0)."""
+        v, r = float(params["speed_m_s"]), float(params["radius_m"])
+        data.joint("ball_free").qvel[:] = [v, 0.0, 0.0, 0.0, v / r, 0.0]
+
+    def contact_settings(self, params: Params, timestep_s: float) -> dict:
+        return {"ball_floor": {**ROLL_CONTACT, "condim": 3,
+                               "note": "stiff critically damped contact (0.02 mm sink); sliding friction only: "
+                                       "no rolling or torsional friction, so rolling speed stays constant"}}
+
+    # --- law ----------------------------------------------------------------------------------
+    def geometry(self, params: Params, camera: CameraConfig | None = None) -> OcclusionGeometry:
+        """Silhouette events for `camera` (default: the default rig's camera)."""
+        p = self.resolve_params(params)
+        return occlusion_geometry(float(p["speed_m_s"]), float(p["wall_width_m"]), float(p["radius_m"]),
+                                  self.event_margin_s, camera or CameraConfig())
+
+    def predict(self, params: Params) -> dict[str, Quantity]:
+        """Law for the default rig camera (see the module docstring)."""
+        p = self.resolve_params(params)
+        v = float(p["speed_m_s"])
+        geo = self.geometry(p)
+        times = {k: (x - geo.start_x_m) / v for k, x in geo.event_x_m.items()}
+        out = {
+            "speed_start_m_s": Quantity(name="speed_start_m_s", value=v, unit="m/s",
+                                        description="mean speed before the ball reaches the wall's silhouette"),
+            "speed_end_m_s": Quantity(name="speed_end_m_s", value=v, unit="m/s",
+                                      description="mean speed after the ball is fully visible again"),
+        }
+        descriptions = {
+            "occlusion_start": "the ball's image first touches the wall's image",
+            "fully_hidden": "the ball's image is entirely inside the wall's image",
+            "reemerge_start": "the ball's image starts to leave the wall's image",
+            "fully_visible": "the ball's image is entirely outside the wall's image again",
+        }
+        for event in EVENTS:
+            name = f"{event}_time_s"
+            out[name] = Quantity(name=name, value=times[event], unit="s", description=f"time when {descriptions[event]}")
+        out["hidden_duration_s"] = Quantity(
+            name="hidden_duration_s", value=times["reemerge_start"] - times["fully_hidden"], unit="s",
+            description="time the ball is entirely hidden")
+        out["exit_position_x_m"] = Quantity(
+            name="exit_position_x_m", value=geo.event_x_m["fully_visible"], unit="m",
+            description="world x of the ball centre when it is fully visible again")
+        return out
+
+    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+        p = self.resolve_params(params)
+        v, r = float(p["speed_m_s"]), float(p["radius_m"])
+        t = np.asarray(t_s, dtype=float)
+        x = self.geometry(p).start_x_m + v * t
+        return np.stack([x, np.zeros_like(t), np.full_like(t, r)], axis=-1)
+
+    def duration_s(self, params: Params) -> float:
+        """From start to the mirror-image end point -x0 (run-out = run-up)."""
+        p = self.resolve_params(params)
+        return 2 * abs(self.geometry(p).start_x_m) / float(p["speed_m_s"])
+
+    def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
+        p = self.resolve_params(params)
+        return _path_bounds(self.geometry(p).start_x_m, float(p["radius_m"]))
+
+    def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Mean speeds over the run-up and run-out, the times at which the centre crosses the predicted
+        silhouette positions, and the centre's x at the predicted fully-visible time."""
+        p = self.resolve_params(params)
+        geo = self.geometry(p)
+        predicted = self.predict(p)
+        t = body_column(state, "ball", "t_s")
+        x = body_column(state, "ball", "position_x_m")
+        out: dict[str, float] = {}
+        t_in, t_out = predicted["occlusion_start_time_s"].value, predicted["fully_visible_time_s"].value
+        x_in, x_out = np.interp([t[0], t_in], t, x), np.interp([t_out, t[-1]], t, x)
+        out["speed_start_m_s"] = float((x_in[1] - x_in[0]) / (t_in - t[0]))
+        out["speed_end_m_s"] = float((x_out[1] - x_out[0]) / (t[-1] - t_out))
+        for event in EVENTS:
+            out[f"{event}_time_s"] = _first_upward_crossing_time(t, x, geo.event_x_m[event])
+        out["hidden_duration_s"] = out["reemerge_start_time_s"] - out["fully_hidden_time_s"]
+        out["exit_position_x_m"] = float(np.interp(t_out, t, x))
+        return out
+
+
+def occlusion_geometry(speed_m_s: float, wall_width_m: float, radius_m: float, margin_s: float,
+                       camera: CameraConfig) -> OcclusionGeometry:
+    """Start point x0 and silhouette events of the default path, seen from `camera` framed by the rig.
+
+    The path (and with it the camera distance) is solved for the default camera: x0 = -(x at
+    fully_visible + lead), where x at fully_visible depends on the camera distance, which depends
+    on the path length. A fixed-point iteration converges in a few steps (contraction < 0.1).
+    """
+    lead = max(MIN_LEAD_M, speed_m_s * margin_s)
+    half_path = wall_width_m / 2 + radius_m + lead
+    for _ in range(100):
+        camera_pos = _camera_pos(half_path, radius_m, CameraConfig())
+        new = _event_x_m(camera_pos, wall_width_m, radius_m)["fully_visible"] + lead
+        converged = abs(new - half_path) < 1e-12
+        half_path = new
+        if converged:
+            break
+    camera_pos = _camera_pos(half_path, radius_m, camera)
+    events = _event_x_m(camera_pos, wall_width_m, radius_m)
+    if not events["fully_hidden"] < events["reemerge_start"]:
+        raise ValueError(f"a ball of radius {radius_m} m never hides behind a {wall_width_m} m wall")
+    return OcclusionGeometry(start_x_m=-half_path, camera_pos_m=tuple(float(c) for c in camera_pos), event_x_m=events,
+                             top_clearance_m=_top_clearance_m(camera_pos, radius_m))
+
+
+def _path_bounds(start_x_m: float, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Box swept by the ball rolling from x0 to -x0 on the floor along y = 0."""
+    half = abs(start_x_m) + radius_m
+    return np.array([-half, -radius_m, 0.0]), np.array([half, radius_m, 2 * radius_m])
+
+
+def _camera_pos(half_path_m: float, radius_m: float, camera: CameraConfig) -> np.ndarray:
+    return camera_pose_for_bounds(*_path_bounds(-half_path_m, radius_m), camera)
+
+
+def _event_x_m(camera_pos_m: np.ndarray, wall_width_m: float, radius_m: float) -> dict[str, float]:
+    """Ball-centre x on the path y = 0 where the sphere touches the vertical planes through the camera
+    and the wall's front edges (tangent-plane condition: centre-to-plane distance = r)."""
+    cx, cy = float(camera_pos_m[0]), float(camera_pos_m[1])
+    y_front = WALL_CENTRE_Y_M - WALL_THICKNESS_M / 2
+    assert cy < y_front and abs(cx) < wall_width_m / 2, "camera must face the wall's front, between its edges"
+
+    def crossing_and_offset(edge_x: float) -> tuple[float, float]:
+        depth = y_front - cy
+        x_line = cx + (edge_x - cx) * (0.0 - cy) / depth
+        return x_line, radius_m * math.hypot(edge_x - cx, depth) / depth
+
+    left, left_off = crossing_and_offset(-wall_width_m / 2)
+    right, right_off = crossing_and_offset(wall_width_m / 2)
+    return {"occlusion_start": left - left_off, "fully_hidden": left + left_off,
+            "reemerge_start": right - right_off, "fully_visible": right + right_off}
+
+
+def _top_clearance_m(camera_pos_m: np.ndarray, radius_m: float) -> float:
+    """Distance of the ball centre (y = 0, z = r) below the plane through the camera and the wall's
+    top front edge, minus r (the plane is horizontal along x, so x does not matter)."""
+    cy, cz = float(camera_pos_m[1]), float(camera_pos_m[2])
+    y_front = WALL_CENTRE_Y_M - WALL_THICKNESS_M / 2
+    slope = (WALL_HEIGHT_M - cz) / (y_front - cy)
+    height_above_centre = cz + slope * (0.0 - cy) - radius_m
+    return height_above_centre / math.hypot(1.0, slope) - radius_m
+
+
+def _first_upward_crossing_time(t_s: np.ndarray, values: np.ndarray, level: float) -> float:
+    """Time of the first upward crossing of `level`, linearly interpolated; NaN if none."""
+    above = np.flatnonzero(values >= level)
+    if above.size == 0 or above[0] == 0:
+        return float("nan")
+    i = int(above[0])
+    v0, v1 = values[i - 1], values[i]
+    return float(t_s[i - 1] + (t_s[i] - t_s[i - 1]) * (level - v0) / (v1 - v0))
