@@ -1,0 +1,201 @@
+"""`slide`: a flat box launched along +x at speed v0 slides on the floor under Coulomb friction and stops.
+
+The twin: a uniform box with a square footprint of side s and height 0.4 s (low, so it never
+tips: tipping needs mu > (s / 2) / (0.2 s) = 2.5) resting on the floor, launched with horizontal
+velocity v0 along world +x in `initialize`. The law does not depend on s; s is a parameter so that
+the box can be large enough to measure in the image of a long slide (the camera frames the whole
+slide: a 0.2 m box spans 4 pixels of a 96 pixel image over the longest slide, 4.1 m).
+
+Law (Coulomb friction, normal force m g): constant deceleration a = mu g, so
+    x(t) = v0 t - mu g t^2 / 2 until the stop at t_stop = v0 / (mu g), at d = v0^2 / (2 mu g).
+
+Physics settings, and why (worst relative errors of distance / stop time / deceleration, measured
+as `measure_state` does, over the four (v0, mu) corners and two interior points of a 0.2 m box):
+- Which friction wins: the box geom has priority 1, so its friction mu is the contact's (MuJoCo
+  otherwise takes the larger of the two geoms' frictions, and the floor's default is 1).
+- condim 3: sliding friction only (no torsional or rolling friction).
+- Cone: elliptic, so |friction| <= mu N exactly in every direction (the pyramidal cone's bound
+  depends on the contact frame's orientation; it measured no better: 0.04 / 0.27 / 0.51 %).
+- Creep: MuJoCo's friction is soft. Once the box is slower than v* = mu g tau it is no longer
+  braked at mu g but by the friction constraint's reference acceleration -v / tau, an exponential
+  creep with tau = dmax * timeconst / 2 of the contact solref. The default solref (0.02, 1)
+  (tau = 9.5 ms) creeps mu g tau^2 / 2 = 0.35 mm too far: +2.2 % of the shortest slide (16 mm);
+  solref (0.005, 1) gives tau = 2.4 ms and 0.02 mm (0.14 %). Stronger friction damping does not
+  work: solreffriction "-1e-9 -9600" makes MuJoCo's convex contact push the box off the floor
+  (centimetre hops, 40 % speed errors).
+- noslip_iterations 0, impratio 1: neither shortens the creep (noslip drives friction to the same
+  reference acceleration; impratio only sharpens how well it is reached); measured 10 noslip
+  iterations or impratio 10 change the errors by < 0.3 % and cost 30 % more time, so both stay off.
+- Step 1/9600 s: the semi-implicit Euler step shortens the slide by v0 h / 2, i.e. by
+  mu g h / v0 relative (1.3 % of the shortest slide at 1/1200 s; 0.16 % at 1/9600 s).
+  Measured at 1/9600 s: 0.04 % / 0.18 % / 0.35 %; at 1/4800 s: 0.17 % / 0.49 % / 0.94 %.
+With these settings, the same six points for boxes of 0.15 m and 0.5 m (the size domain) measured
+0.04 % / 0.31 % / 0.60 % through the episode runner.
+The convex contact model also makes the sliding box hop (up to ~0.2 mm); the friction impulse
+averages to mu m g all the same.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
+from realitygap.scenarios.base import (
+    InstanceSpec,
+    Parameter,
+    Params,
+    Quantity,
+    ScenarioSpec,
+    body_column,
+    colour_parameter,
+)
+
+HEIGHT_PER_SIDE = 0.4
+BOX_DENSITY_KG_M3 = 500.0
+SLIDE_MAX_TIMESTEP_S = 1.0 / 9600.0
+SLIDE_CONTACT = {
+    "solref": (0.005, 1.0),
+    "solimp": (0.9, 0.95, 0.001),
+    "condim": 3,
+    "cone": "elliptic",
+    "impratio": 1.0,
+    "noslip_iterations": 0,
+}
+FIT_SPEED_FRACTIONS = (0.2, 0.8)
+"""`measure_state` fits the speed between these fractions of the launch speed: well above the
+creep speed mu g tau (<= 19 mm/s, i.e. < 0.04 v0) and after the launch transient."""
+VIEW_HEIGHT_FRACTION = 0.25
+"""The motion box is at least as tall as this fraction of its length, so that the camera (at the
+box's mid height, 1.6 lengths away) looks down on a long slide at about 4.5 degrees and sees the
+floor as a surface instead of edge-on. (At 0.5, i.e. 9 degrees, the box's dark side and top faces
+weigh more in its mean colour: at 96x96 it then came within 60 of its own anti-aliased edge pixels.)"""
+
+
+class SlideScenario(ScenarioSpec):
+    name: str = "slide"
+    summary: str = "A flat box launched along the floor slides under Coulomb friction and stops."
+    parameters: tuple[Parameter, ...] = (
+        Parameter(name="speed_m_s", unit="m/s", low=0.5, high=4.0, default=2.0,
+                  description="launch speed v0 of the box along world +x"),
+        Parameter(name="friction", unit="", low=0.2, high=0.8, default=0.5,
+                  description="Coulomb friction coefficient mu between box and floor"),
+        Parameter(name="size_m", unit="m", low=0.15, high=0.5, default=0.2,
+                  description="side s of the box's square footprint (its height is 0.4 s)"),
+        colour_parameter("red", COLOUR_NAMES, what="box"),
+    )
+    law: str = ("deceleration a = mu g; stopping time t = v0 / (mu g); stopping distance d = v0^2 / (2 mu g); "
+                "x(t) = v0 t - mu g t^2 / 2 until the stop")
+    prompt_template: str = (
+        "A low, flat {colour} box with a square base {size_m:.2f} m wide is pushed along a grey floor at {speed_m_s:.2f} m/s and "
+        "slides to a stop under friction (coefficient {friction:.2f}). Static camera, plain light background."
+    )
+    instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="box", body="box", class_name="box"),)
+    sensor_body: str = "box"
+    event_margin_s: float = 0.4
+
+    def max_timestep_s(self, params: Params) -> float:
+        return SLIDE_MAX_TIMESTEP_S
+
+    def build_mjcf(self, params: Params, timestep_s: float) -> str:
+        p = self.resolve_params(params)
+        box = box_body_mjcf("box", box_half_size_m(float(p["size_m"])), str(p["colour"]), float(p["friction"]))
+        return with_solver_options(world_mjcf(self.name, box), SLIDE_CONTACT)
+
+    def initialize(self, params: Params, model, data) -> None:
+        data.joint("box_free").qvel[0] = float(params["speed_m_s"])
+
+    def contact_settings(self, params: Params, timestep_s: float) -> dict:
+        p = self.resolve_params(params)
+        return {"box_floor": {
+            **SLIDE_CONTACT,
+            "friction": float(p["friction"]),
+            "priority": "box geom 1 over floor 0: the box's friction is the contact's",
+            "note": "stiff solref shortens MuJoCo's soft-friction creep to 2.4 ms; see slide.py",
+        }}
+
+    def predict(self, params: Params) -> dict[str, Quantity]:
+        p = self.resolve_params(params)
+        v0, a = float(p["speed_m_s"]), float(p["friction"]) * self.gravity_m_s2
+        return {
+            "stopping_distance_m": Quantity(name="stopping_distance_m", value=v0**2 / (2 * a), unit="m",
+                                            description="distance slid from launch to rest"),
+            "stopping_time_s": Quantity(name="stopping_time_s", value=v0 / a, unit="s",
+                                        description="time from launch to rest"),
+            "deceleration_m_s2": Quantity(name="deceleration_m_s2", value=a, unit="m/s^2",
+                                          description="constant friction deceleration while sliding"),
+        }
+
+    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+        p = self.resolve_params(params)
+        v0, a = float(p["speed_m_s"]), float(p["friction"]) * self.gravity_m_s2
+        t = np.minimum(np.asarray(t_s, dtype=float), v0 / a)
+        x = v0 * t - 0.5 * a * t**2
+        return np.stack([x, np.zeros_like(x), np.full_like(x, box_half_size_m(float(p["size_m"]))[2])], axis=-1)
+
+    def duration_s(self, params: Params) -> float:
+        return self.predict(params)["stopping_time_s"].value + self.event_margin_s
+
+    def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
+        hx, hy, hz = box_half_size_m(float(self.resolve_params(params)["size_m"]))
+        length = self.predict(params)["stopping_distance_m"].value + 2 * hx
+        top = max(2 * hz, VIEW_HEIGHT_FRACTION * length)
+        return np.array([-hx, -hy, 0.0]), np.array([length - hx, hy, top])
+
+    def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Deceleration and stopping time from a straight-line fit of the box's horizontal speed while
+        it slides; stopping distance from its horizontal displacement at the end of the episode.
+
+        The fit ignores MuJoCo's creep below a few cm/s (see the module docstring): taking the first
+        sample at rest instead would put the stop 10-15 ms late (a 0.1 mm/s threshold).
+        """
+        t = body_column(state, "box", "t_s")
+        x, y = body_column(state, "box", "position_x_m"), body_column(state, "box", "position_y_m")
+        speed = np.hypot(body_column(state, "box", "velocity_x_m_s"), body_column(state, "box", "velocity_y_m_s"))
+        return {
+            "stopping_distance_m": float(np.hypot(x[-1] - x[0], y[-1] - y[0])),
+            **sliding_fit(t, speed),
+        }
+
+
+def sliding_fit(t_s: np.ndarray, speed_m_s: np.ndarray) -> dict[str, float]:
+    """Fit speed = v_fit - a t over the samples between FIT_SPEED_FRACTIONS of the launch speed,
+    before the speed first drops below the lower fraction; returns a and the zero crossing v_fit / a."""
+    low, high = (f * speed_m_s[0] for f in FIT_SPEED_FRACTIONS)
+    slow = np.flatnonzero(speed_m_s < low)
+    end = int(slow[0]) if slow.size else len(speed_m_s)
+    window = np.arange(end)[speed_m_s[:end] <= high]
+    if window.size < 3:
+        return {"stopping_time_s": float("nan"), "deceleration_m_s2": float("nan")}
+    slope, intercept = np.polyfit(t_s[window], speed_m_s[window], 1)
+    return {"stopping_time_s": float(intercept / -slope), "deceleration_m_s2": float(-slope)}
+
+
+def box_half_size_m(side_m: float) -> tuple[float, float, float]:
+    """Half extents (x, y, z) in metres of the box with footprint side `side_m`."""
+    return side_m / 2, side_m / 2, HEIGHT_PER_SIDE * side_m / 2
+
+
+def box_body_mjcf(name: str, half_size_m: tuple[float, float, float], colour: str, friction: float) -> str:
+    """A free box body `name` (joint `<name>_free`, geom `<name>_geom`) resting on the floor, whose
+    friction and contact parameters win (priority 1) over the floor's."""
+    hx, hy, hz = half_size_m
+    ref = " ".join(f"{v:g}" for v in SLIDE_CONTACT["solref"])
+    imp = " ".join(f"{v:g}" for v in SLIDE_CONTACT["solimp"])
+    return (
+        f'    <body name="{name}" pos="0 0 {hz:.6f}">\n'
+        f'      <freejoint name="{name}_free"/>\n'
+        f'      <geom name="{name}_geom" type="box" size="{hx:.6f} {hy:.6f} {hz:.6f}" density="{BOX_DENSITY_KG_M3:g}" '
+        f'rgba="{rgba(colour)}" priority="1" condim="{SLIDE_CONTACT["condim"]}" friction="{friction!r} 0 0" '
+        f'solref="{ref}" solimp="{imp}"/>\n'
+        f"    </body>"
+    )
+
+
+def with_solver_options(mjcf: str, contact: Mapping) -> str:
+    """`mjcf` with the friction cone, impratio and noslip iterations added to its <option> element."""
+    extra = (f'<option cone="{contact["cone"]}" impratio="{contact["impratio"]:g}" '
+             f'noslip_iterations="{contact["noslip_iterations"]}" ')
+    assert mjcf.count("<option ") == 1, "expected exactly one <option> element"
+    return mjcf.replace("<option ", extra, 1)
