@@ -19,6 +19,7 @@ _REGISTRY: dict[str, str] = {
     "collision": "realitygap.scenarios.collision:CollisionScenario",
     "door": "realitygap.scenarios.door:DoorScenario",
     "occlusion": "realitygap.scenarios.occlusion:OcclusionScenario",
+    "shadow": "realitygap.scenarios.shadow:ShadowScenario",
     "quadrotor": "realitygap.scenarios.quadrotor:QuadrotorScenario",
 }
 

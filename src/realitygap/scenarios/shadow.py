@@ -1,0 +1,293 @@
+"""`shadow`: a ball carried at constant speed under a point light casts a moving shadow on the floor.
+
+The rendering cause-and-effect scenario: the ball is the cause, its shadow on the floor the effect.
+
+Scene. A ball of radius r (centre at height h) is carried along +x at constant speed v from
+x = -TRAVEL_M/2 to +TRAVEL_M/2 (y = 0) under a spot lamp at (x_L, y_L, H) = (LIGHT_X_M, 0, H)
+pointing straight down. The ball is a free body with gravity compensation (`gravcomp="1"`) and no
+contacts, launched in `initialize`: no force acts on it, so Euler integration carries it exactly
+(the state records x = x_0 + v t, z = h to floating-point precision; no timestep requirement).
+
+Law (geometric optics, point light at height H):
+  * shadow of the ball's centre, by similar triangles: x_s = x_L + (x_o - x_L) H / (H - h), and the
+    same for y; the shadow moves at v H / (H - h); sizes parallel to the floor are magnified by
+    H / (H - h);
+  * the ball's whole shadow is the floor section of the cone from the light tangent to the ball: an
+    ellipse (`ball_shadow_ellipse`, exact). Its centre is offset from the shadow of the ball's centre
+    by about H r^2 tan(alpha) / (H - h)^2 (alpha: tilt of the cone axis from the vertical), at most
+    7.7 mm over this domain (0.5 % of the shadow's travel). When the ball passes under the lamp the
+    shadow is a circle of radius H r / sqrt((H - h)^2 - r^2), within 0.32 % of r H / (H - h); away from
+    it the ellipse stretches along the tilt (its area by up to 17.5 % at the far end of the path);
+  * lit-floor pixel values are linear in the lamp intensity s = `light_intensity` (see the lighting
+    model below), pixel = ambient_term + s * diffuse_term; nothing saturates.
+
+Lighting model (MuJoCo's fixed-function OpenGL renderer, linear 8-bit output, no gamma):
+  floor pixel / 255 = rho * (A + D_head * max(0, n . (-f_cam)) + s * max(0, n . l(p)) * lit(p))
+with rho = floor colour (0.42, 0.42, 0.44), A = 0.35 the headlight's ambient, D_head = 0.45 the
+headlight's diffuse (a directional light along the camera axis f_cam: zero on the floor for the
+rig's horizontal camera), l(p) the unit vector from the floor point p to the lamp, lit(p) = 0 in the
+shadow and outside the cone, else 1. The lamp has no ambient, no specular, no distance attenuation
+and a flat cone (exponent 0, cutoff LIGHT_CUTOFF_DEG); there is no other light (sun=False). So the
+umbra is the ambient floor (0.147 -> 37/255: dark, not black) and the brightest floor is
+rho (0.35 + 0.45 + 1) = 0.76 < 1 for any camera orientation: no channel saturates.
+`floor_pixel_terms` evaluates the model per pixel; MuJoCo evaluates n . l per vertex of the floor's
+render grid and interpolates (Gouraud). With world_mjcf's 4 m grid the measured diffuse term is off
+by -16 % .. +15 % (the pool of light is a blur of 4 m cells); FLOOR_GRID_M = 0.35 brings it to
+-3.5 % .. +2 % for 1.35x the render cost (0.25 m: +-2.3 %, 0.5 m: +-6 %). Linearity in s holds at
+any grid (measured residual < 1 % of the range per pixel, 8-bit rounding).
+
+Shadow map. MuJoCo renders a spot light's shadow map with a square frustum of full angle
+2 * cutoff * shadowscale (0.6) = 72 deg, i.e. +-0.73 H on the floor, which contains every shadow of
+this domain (at most 0.69 H from the lamp's foot; checked at import). SHADOW_MAP_SIZE = 1024 texels
+gives 2.8-4.3 mm per texel on the floor. The shadow centroid measured from 256x256 frames is
+pixel-limited, not texel-limited, at 512-2048 (max x error 3.7-5.6 mm at the worst corner).
+Per-frame cost of a full-rig 256x256 episode relative to `drop` (same run, this 2-core machine,
+software GL): 1024 map + 4 m grid 1.2x; 1024 map + 0.35 m grid 1.65x (chosen: 21 vs 13 ms/frame);
+world_mjcf's 4096 map 3.2-3.6x (over the 3x budget).
+"""
+
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from typing import Mapping
+
+import numpy as np
+
+from realitygap.scenarios._world import COLOUR_NAMES, FLOOR_RGBA, rgba, world_mjcf
+from realitygap.scenarios.base import (
+    InstanceSpec,
+    Parameter,
+    Params,
+    Quantity,
+    ScenarioSpec,
+    body_column,
+    colour_parameter,
+)
+
+BALL_RADIUS_M = 0.08
+TRAVEL_M = 0.8
+"""The ball moves from x = -TRAVEL_M / 2 to +TRAVEL_M / 2 during the episode."""
+LIGHT_X_M = -0.2
+"""The lamp is not above the middle of the path, so the law's x_L term is exercised."""
+LIGHT_Y_M = 0.0
+LIGHT_CUTOFF_DEG = 60.0
+SHADOW_MAP_SIZE = 1024
+FLOOR_GRID_M = 0.35
+"""Render grid of the floor plane (lighting is evaluated per vertex); physics ignores it."""
+SPHERE_SLICES, SPHERE_STACKS = 64, 32
+"""Tessellation of the rendered ball (MuJoCo's default 28 x 16 casts a shadow 1.3 % smaller in area)."""
+HEADLIGHT_AMBIENT = 0.35
+"""Headlight ambient set by `_world.world_mjcf` (the only ambient light of the scene)."""
+HEADLIGHT_DIFFUSE = 0.45
+BALL_DENSITY_KG_M3 = 500.0
+
+
+class ShadowScenario(ScenarioSpec):
+    name: str = "shadow"
+    summary: str = "A ball carried at constant speed under a lamp casts a moving shadow on the floor."
+    parameters: tuple[Parameter, ...] = (
+        Parameter(name="light_height_m", unit="m", low=2.0, high=3.0, default=2.5,
+                  description="height H of the point light (spot lamp pointing down) above the floor"),
+        Parameter(name="object_height_m", unit="m", low=0.3, high=1.0, default=0.8,
+                  description="height h of the ball's centre above the floor"),
+        Parameter(name="speed_m_s", unit="m/s", low=0.3, high=1.0, default=0.5,
+                  description="constant horizontal speed v of the ball along +x"),
+        Parameter(name="light_intensity", unit="", low=0.3, high=1.0, default=0.8,
+                  description="lamp intensity s: the light's diffuse colour (s, s, s)"),
+        colour_parameter("red", COLOUR_NAMES),
+    )
+    law: str = ("shadow centre x_s = x_L + (x_o - x_L) H / (H - h) (same for y); shadow speed v H / (H - h); "
+                "shadow size magnification H / (H - h); lit-floor pixel = ambient + s * diffuse")
+    prompt_template: str = (
+        "A {colour} ball of radius " f"{BALL_RADIUS_M:g}" " m is carried horizontally at a constant {speed_m_s:.2f} m/s, "
+        "{object_height_m:.2f} m above a grey floor, beneath a single small lamp {light_height_m:.2f} m high "
+        "shining straight down at {light_intensity:.0%} brightness. The ball casts a sharp dark shadow on the "
+        "floor that moves with it. Static camera, plain light background, dim ambient light."
+    )
+    instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
+    sensor_body: str = "ball"
+    event_margin_s: float = 0.0
+    """The event is the whole traverse; no margin, so the motion box is the traverse."""
+
+    # --- world ----------------------------------------------------------------------------------
+    def build_mjcf(self, params: Params, timestep_s: float) -> str:
+        p = self.resolve_params(params)
+        light = light_position_m(p)
+        s = float(p["light_intensity"])
+        lamp = (f'    <light name="lamp" type="spot" pos="{light[0]:.6f} {light[1]:.6f} {light[2]:.6f}" dir="0 0 -1" '
+                f'cutoff="{LIGHT_CUTOFF_DEG:g}" exponent="0" attenuation="1 0 0" diffuse="{s:.6g} {s:.6g} {s:.6g}" '
+                f'ambient="0 0 0" specular="0 0 0" castshadow="true"/>')
+        x0, h = self._start_x_m(), float(p["object_height_m"])
+        ball = (
+            f'    <body name="ball" pos="{x0:.6f} 0 {h:.6f}" gravcomp="1">\n'
+            f'      <freejoint name="ball_free"/>\n'
+            f'      <geom name="ball_geom" type="sphere" size="{BALL_RADIUS_M:g}" density="{BALL_DENSITY_KG_M3:g}" '
+            f'rgba="{rgba(str(p["colour"]))}" contype="0" conaffinity="0"/>\n'
+            f"    </body>"
+        )
+        return _with_render_settings(world_mjcf(self.name, lamp + "\n" + ball, shadows=True, sun=False),
+                                     SHADOW_MAP_SIZE, FLOOR_GRID_M)
+
+    def initialize(self, params: Params, model, data) -> None:
+        data.joint("ball_free").qvel[:3] = (float(params["speed_m_s"]), 0.0, 0.0)
+
+    def contact_settings(self, params: Params, timestep_s: float) -> dict:
+        return {"ball": {"contact": "none (contype = conaffinity = 0)", "gravcomp": 1.0,
+                         "note": "carried: gravity compensated, launched at v along +x; no force acts"}}
+
+    # --- law ------------------------------------------------------------------------------------
+    def predict(self, params: Params) -> dict[str, Quantity]:
+        p = self.resolve_params(params)
+        v, mag = float(p["speed_m_s"]), magnification(p)
+        return {
+            "speed_m_s": Quantity(name="speed_m_s", value=v, unit="m/s", description="ball speed along +x"),
+            "object_height_m": Quantity(name="object_height_m", value=float(p["object_height_m"]), unit="m",
+                                        description="height of the ball's centre above the floor"),
+            "shadow_speed_m_s": Quantity(name="shadow_speed_m_s", value=v * mag, unit="m/s",
+                                         description="speed of the shadow centre on the floor, v H / (H - h)"),
+            "shadow_magnification": Quantity(name="shadow_magnification", value=mag, unit="",
+                                             description="shadow size / ball size, H / (H - h)"),
+        }
+
+    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+        p = self.resolve_params(params)
+        t = np.asarray(t_s, dtype=float)
+        x = self._start_x_m() + float(p["speed_m_s"]) * t
+        return np.stack([x, np.zeros_like(t), np.full_like(t, float(p["object_height_m"]))], axis=-1)
+
+    def predict_shadow_centre(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+        """(N, 3) law position (similar triangles) of the shadow of the ball's centre on the floor at `t_s`."""
+        p = self.resolve_params(params)
+        return shadow_point_m(light_position_m(p), self.predict_position(p, t_s))
+
+    def duration_s(self, params: Params) -> float:
+        return TRAVEL_M / float(self.resolve_params(params)["speed_m_s"]) + self.event_margin_s
+
+    def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
+        """Box around the ball's path and the floor area its shadow sweeps (so the camera sees both)."""
+        p = self.resolve_params(params)
+        ends = self.predict_position(p, np.array([0.0, self.duration_s(p)]))
+        centre, semi_major, semi_minor, _ = ball_shadow_ellipse(light_position_m(p), ends, BALL_RADIUS_M)
+        reach = np.maximum(semi_major, semi_minor)[:, None]
+        low = np.minimum((ends - BALL_RADIUS_M).min(axis=0), np.r_[(centre - reach).min(axis=0), 0.0])
+        high = np.maximum((ends + BALL_RADIUS_M).max(axis=0), np.r_[(centre + reach).max(axis=0), 0.0])
+        return low, high
+
+    def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
+        """Ball speed (least-squares slope of x(t)) and height from the state; the shadow quantities from
+        the recorded centres ray-cast through the lamp onto the floor (geometry of the recorded motion;
+        the *rendered* shadow is measured from pixels in tests/scenarios/test_shadow.py)."""
+        p = self.resolve_params(params)
+        t = body_column(state, "ball", "t_s")
+        centres = np.stack([body_column(state, "ball", f"position_{a}_m") for a in "xyz"], axis=1)
+        speed = float(np.polyfit(t, centres[:, 0], 1)[0])
+        shadow_x = shadow_point_m(light_position_m(p), centres)[:, 0]
+        shadow_speed = float(np.polyfit(t, shadow_x, 1)[0])
+        return {
+            "speed_m_s": speed,
+            "object_height_m": float(np.mean(centres[:, 2])),
+            "shadow_speed_m_s": shadow_speed,
+            "shadow_magnification": shadow_speed / speed,
+        }
+
+    @staticmethod
+    def _start_x_m() -> float:
+        return -TRAVEL_M / 2
+
+
+# --- geometry and lighting (pure functions, world metres) -------------------------------------------
+
+def light_position_m(params: Params) -> np.ndarray:
+    """World position (3,) of the point light."""
+    return np.array([LIGHT_X_M, LIGHT_Y_M, float(params["light_height_m"])])
+
+
+def magnification(params: Params) -> float:
+    """H / (H - h): shadow speed / object speed and shadow size / object size."""
+    H, h = float(params["light_height_m"]), float(params["object_height_m"])
+    return H / (H - h)
+
+
+def shadow_point_m(light_m: np.ndarray, points_m: np.ndarray) -> np.ndarray:
+    """(N, 3) floor points (z = 0) where rays from `light_m` through `points_m` (N, 3) meet the floor.
+
+    Similar triangles: p_s = L + (p - L) L_z / (L_z - p_z), for points below the light.
+    """
+    L, P = np.asarray(light_m, float), np.atleast_2d(np.asarray(points_m, float))
+    scale = L[2] / (L[2] - P[:, 2])
+    out = L + (P - L) * scale[:, None]
+    out[:, 2] = 0.0
+    return out
+
+
+def ball_shadow_ellipse(light_m: np.ndarray, centres_m: np.ndarray, radius_m: float
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Exact shadow of a ball on the floor z = 0 under a point light: an ellipse (conic section of the
+    cone from the light tangent to the ball).
+
+    Returns the centres (N, 2) in metres, semi-major (N,) and semi-minor (N,) axes in metres and the
+    unit major-axis directions (N, 2). With alpha the angle of the cone axis from the downward
+    vertical and beta = asin(r / |C - L|) its half-angle, the major axis lies along the horizontal
+    direction e of C - L; the extreme rays at alpha +- beta give
+      centre = L_xy + H (tan(alpha + beta) + tan(alpha - beta)) / 2 e,
+      a = H (tan(alpha + beta) - tan(alpha - beta)) / 2,  b = H sin(beta) / sqrt(cos(alpha - beta) cos(alpha + beta)).
+    """
+    L, C = np.asarray(light_m, float), np.atleast_2d(np.asarray(centres_m, float))
+    H = L[2]
+    w = C - L
+    rho = np.hypot(w[:, 0], w[:, 1])
+    beta = np.arcsin(radius_m / np.linalg.norm(w, axis=1))
+    alpha = np.arctan2(rho, -w[:, 2])
+    safe = np.where(rho > 0, rho, 1.0)
+    e = np.where((rho > 0)[:, None], w[:, :2] / safe[:, None], np.array([1.0, 0.0]))
+    t_plus, t_minus = np.tan(alpha + beta), np.tan(alpha - beta)
+    centre = L[:2] + (H * (t_plus + t_minus) / 2)[:, None] * e
+    semi_major = H * (t_plus - t_minus) / 2
+    semi_minor = H * np.sin(beta) / np.sqrt(np.cos(alpha - beta) * np.cos(alpha + beta))
+    return centre, semi_major, semi_minor, e
+
+
+def floor_pixel_terms(params: Params, floor_points_m: np.ndarray, camera_forward: tuple[float, float, float] = (0.0, 1.0, 0.0)
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Lighting model of the lit floor, per RGB channel in 8-bit units: (ambient_term (N, 3), diffuse_term (N, 3))
+    such that pixel = ambient_term + s * diffuse_term at floor points (N, 3) in the lamp's cone and
+    outside the shadow (per-pixel evaluation; MuJoCo interpolates per vertex, see the module docstring).
+    `camera_forward` is the world direction of the optical axis (the headlight's direction)."""
+    P = np.atleast_2d(np.asarray(floor_points_m, float))
+    rho = np.array(FLOOR_RGBA[:3])
+    normal = np.array([0.0, 0.0, 1.0])
+    head = HEADLIGHT_AMBIENT + HEADLIGHT_DIFFUSE * max(0.0, float(-normal @ np.asarray(camera_forward, float)))
+    to_light = light_position_m(params) - P
+    cos_in = np.clip(to_light @ normal / np.linalg.norm(to_light, axis=1), 0.0, None)
+    ambient = np.broadcast_to(255.0 * rho * head, (len(P), 3))
+    diffuse = 255.0 * cos_in[:, None] * rho
+    return ambient, diffuse
+
+
+def _with_render_settings(mjcf: str, shadow_map_size: int, floor_grid_m: float) -> str:
+    """`mjcf` with <visual><quality shadowsize> set (world_mjcf fixes 4096 when shadows are on), the
+    sphere tessellation SPHERE_SLICES x SPHERE_STACKS and the floor plane's render-grid spacing (its
+    third size) set to `floor_grid_m`."""
+    root = ET.fromstring(mjcf)
+    quality = root.find("visual/quality")
+    floor = root.find("worldbody/geom[@name='floor']")
+    assert quality is not None and floor is not None
+    quality.set("shadowsize", str(int(shadow_map_size)))
+    quality.set("numslices", str(SPHERE_SLICES))
+    quality.set("numstacks", str(SPHERE_STACKS))
+    half_x, half_y = floor.get("size", "").split()[:2]
+    floor.set("size", f"{half_x} {half_y} {floor_grid_m:g}")
+    return ET.tostring(root, encoding="unicode")
+
+
+def _check_domain_fits_shadow_frustum() -> None:
+    """The worst-case shadow (lowest lamp, highest ball, far end of the path) lies inside the spot's
+    shadow-map frustum (half-angle cutoff * 0.6): fail loudly at import if a constant is changed."""
+    H, h = 2.0, 1.0
+    far_x = max(abs(-TRAVEL_M / 2 - LIGHT_X_M), abs(TRAVEL_M / 2 - LIGHT_X_M))
+    reach = far_x * H / (H - h) + 1.1 * BALL_RADIUS_M * H / (H - h)
+    assert math.atan2(reach, H) < math.radians(LIGHT_CUTOFF_DEG * 0.6), "shadow leaves the shadow-map frustum"
+
+
+_check_domain_fits_shadow_frustum()
