@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from realitygap.episode.io import read_episode
@@ -33,3 +34,15 @@ def drop_episode(tmp_path_factory):
 @pytest.fixture(scope="session")
 def bounce_episode(tmp_path_factory):
     return read_episode(simulate_to(tmp_path_factory.mktemp("bounce"), "bounce"))
+
+
+def colour_gap(rgb: np.ndarray, mask: np.ndarray) -> float:
+    """RGB distance from the object's mean colour to the nearest scene pixel, skipping the one-pixel
+    anti-aliased ring around the object (those pixels blend object and scene colours)."""
+    ring = mask.copy()
+    ring[1:] |= mask[:-1]
+    ring[:-1] |= mask[1:]
+    ring[:, 1:] |= ring[:, :-1].copy()
+    ring[:, :-1] |= ring[:, 1:].copy()
+    scene = rgb[~ring]
+    return float(np.linalg.norm(rgb[mask].mean(axis=0) - scene, axis=1).min())

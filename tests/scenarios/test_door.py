@@ -17,8 +17,7 @@ from realitygap.scenarios.door import THICKNESS_M, DoorScenario, moment_of_inert
 from realitygap.sim.mj import mujoco
 from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import simulate_to
-from tests.scenarios.test_pendulum import colour_gap
+from tests.conftest import colour_gap, simulate_to
 
 STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
 VISUAL_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))

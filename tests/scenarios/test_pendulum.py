@@ -18,7 +18,7 @@ from realitygap.scenarios.pendulum import PendulumScenario, natural_frequency_ra
 from realitygap.sim.mj import mujoco
 from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import simulate_to
+from tests.conftest import colour_gap, simulate_to
 
 STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
 VISUAL_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
@@ -140,15 +140,3 @@ def test_bob_whole_in_every_frame_and_distinct_from_the_scene(tmp_path, params):
     for frame in (0, len(rgb) // 2, len(rgb) - 1):
         gap = colour_gap(rgb[frame], seg[frame] == 1)
         assert gap > 60, f"frame {frame}: bob colour too close to the scene ({gap:.0f})"
-
-
-def colour_gap(rgb: np.ndarray, mask: np.ndarray) -> float:
-    """RGB distance from the object's mean colour to the nearest scene pixel, skipping the one-pixel
-    anti-aliased ring around the object (those pixels blend object and scene colours)."""
-    ring = mask.copy()
-    ring[1:] |= mask[:-1]
-    ring[:-1] |= mask[1:]
-    ring[:, 1:] |= ring[:, :-1].copy()
-    ring[:, :-1] |= ring[:, 1:].copy()
-    scene = rgb[~ring]
-    return float(np.linalg.norm(rgb[mask].mean(axis=0) - scene, axis=1).min())
