@@ -168,6 +168,14 @@ class DoorScenario(ScenarioSpec):
         p = self.resolve_params(params)
         return np.array([0.0, 0.0, FLOOR_GAP_M + float(p["height_m"]) / 2]), np.array([0.0, 0.0, 1.0])
 
+    def law_trace(self, params: Params, state: Mapping[str, np.ndarray]) -> dict:
+        """Door opening angle (degrees, for the report) from the state against the law."""
+        p = self.resolve_params(params)
+        t = body_column(state, "door", "t_s")
+        theta = np.unwrap(2 * np.arctan2(body_column(state, "door", "quaternion_z"), body_column(state, "door", "quaternion_w")))
+        return {"label": "door angle", "unit": "deg", "t_s": t, "state": np.degrees(theta),
+                "law": np.degrees(door_angle_rad(p, t))}
+
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Door angle from the body quaternion (rotation about z): its last sample, its value at the law's
         t = I / c, the first angular velocity sample, and the time at which it reaches (1 - 1/e) of its last value."""

@@ -290,6 +290,15 @@ class QuadrotorScenario(ScenarioSpec):
         return {"roll_rad": angles[0], "pitch_rad": angles[1], "yaw_rad": angles[2],
                 "altitude_change_m": shift[2], "drift_x_m": shift[0], "drift_y_m": shift[1]}
 
+    def law_trace(self, params: Params, state: Mapping[str, np.ndarray]) -> dict:
+        """Tilt (norm of the roll and pitch rotation-vector components, degrees) against the law."""
+        p = self.resolve_params(params)
+        t = body_column(state, DRONE_BODY, "t_s")
+        quat = np.stack([body_column(state, DRONE_BODY, f"quaternion_{a}") for a in "wxyz"], axis=-1)
+        tilt = np.linalg.norm(rotation_vector(quat)[:, :2], axis=1)
+        law = np.linalg.norm(self.predict_angles_rad(p, t)[:, :2], axis=1)
+        return {"label": "tilt", "unit": "deg", "t_s": t, "state": np.degrees(tilt), "law": np.degrees(law)}
+
     def predict_angles_rad(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         """Law attitude (N, 3): roll, pitch, yaw (rotation-vector components, rad) = alpha t^2 / 2."""
         alpha = self.dynamics(params).angular_acceleration_rad_s2
