@@ -14,6 +14,7 @@ _REGISTRY: dict[str, str] = {
     "drop": "realitygap.scenarios.drop:DropScenario",
     "bounce": "realitygap.scenarios.bounce:BounceScenario",
     "slide": "realitygap.scenarios.slide:SlideScenario",
+    "braking": "realitygap.scenarios.braking:BrakingScenario",
     "pendulum": "realitygap.scenarios.pendulum:PendulumScenario",
     "projectile": "realitygap.scenarios.projectile:ProjectileScenario",
     "collision": "realitygap.scenarios.collision:CollisionScenario",
