@@ -1,5 +1,15 @@
-"""IMU noise model applied by realitygap (MuJoCo's own `noise` attribute is not applied).
+"""IMU: integrating (delta-velocity / delta-angle) readings and the noise model applied by realitygap.
 
+Readings are means over each sample period, as a MEMS IMU's internal filter and integration give
+(and as contact impulses in a stiff simulation need: an instantaneous accelerometer sample aliases
+with step-to-step contact chatter): for sample k at t_k with period dt,
+    specific force  f_k = R_mid^T ((v_k - v_(k-1)) / dt - g)
+    angular rate    w_k = log(R_(k-1)^T R_k) / dt
+with v the world velocity of the IMU site, R its world_from_body rotation and R_mid the rotation
+half-way between R_(k-1) and R_k. The first sample has no predecessor and is MuJoCo's
+instantaneous accelerometer and gyro reading.
+
+Noise (MuJoCo's own `noise` attribute is not applied):
 Per axis, discrete time with period dt (Kalibr / Furgale convention):
     bias_0 = 0,  bias_(k+1) = bias_k + sigma_b * sqrt(dt) * n_k
     reading_k = truth_k + bias_k + sigma_w / sqrt(dt) * m_k,    n_k, m_k ~ N(0, 1)
@@ -9,6 +19,28 @@ sigma_w is the white-noise density (unit/sqrt(Hz)), sigma_b the bias random walk
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
+
+
+def integrated_readings(t_s: np.ndarray, velocity_world: np.ndarray, R_world_body: np.ndarray,
+                        gravity_world: np.ndarray, accel_instant: np.ndarray, gyro_instant: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Mean specific force (m/s^2) and angular rate (rad/s), body frame, over each sample period.
+
+    Shapes: t_s (N,), velocity_world (N, 3), R_world_body (N, 3, 3), gravity (3,); instantaneous
+    readings (N, 3) are used for the first sample.
+    """
+    accel, gyro = np.array(accel_instant, float), np.array(gyro_instant, float)
+    if len(t_s) < 2:
+        return accel, gyro
+    dt = np.diff(t_s)[:, None]
+    rotations = Rotation.from_matrix(R_world_body)
+    delta = (rotations[:-1].inv() * rotations[1:]).as_rotvec()  # body-frame rotation over each period
+    midpoint = rotations[:-1] * Rotation.from_rotvec(delta / 2)
+    mean_accel_world = np.diff(velocity_world, axis=0) / dt
+    accel[1:] = midpoint.inv().apply(mean_accel_world - gravity_world)
+    gyro[1:] = delta / dt
+    return accel, gyro
 
 
 def apply_imu_noise(truth: np.ndarray, rate_hz: float, noise_density: float, bias_random_walk: float,

@@ -21,7 +21,7 @@ from realitygap.sim.annotate import body_box_local, box_corners, boxes_2d, may_b
 from realitygap.sim.camera import T_world_camera_from_mujoco, intrinsics_from_fovy, project_points
 from realitygap.sim.clock import physics_rate_hz
 from realitygap.sim.gps import add_gps_noise, enu_to_wgs84
-from realitygap.sim.imu import apply_imu_noise
+from realitygap.sim.imu import apply_imu_noise, integrated_readings
 from realitygap.sim.mj import mujoco
 from realitygap.sim.radar import add_radar_noise, aggregate_detections
 from realitygap.sim.render import SceneRenderer
@@ -109,6 +109,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
 
     lidar_site = model.site(LIDAR_SITE).id
     imu_site = model.site(IMU_SITE).id
+    site_twist = np.zeros(6)
     elevation, azimuth = lidar_model.ray_angles_rad(rig.lidar)
     ray_dirs_lidar = lidar_model.ray_directions(elevation, azimuth)
     n_rays = len(ray_dirs_lidar)
@@ -166,7 +167,9 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                 rows["annotations"].append(_annotation_rows(frame / cam.fps, frame, ids, alone_px, instances, body_ids,
                                                             boxes_local, data, K, T_world_camera))
             if "imu" in every and tick % every["imu"] == 0:
-                rows["imu"].append([tick / base_hz, *data.sensor("rg_accel").data, *data.sensor("rg_gyro").data])
+                mujoco.mj_objectVelocity(model, data, mujoco.mjtObj.mjOBJ_SITE, imu_site, site_twist, 0)
+                rows["imu"].append([tick / base_hz, *data.sensor("rg_accel").data, *data.sensor("rg_gyro").data,
+                                    *site_twist[3:], *data.site_xmat[imu_site]])
             if "gps" in every and tick % every["gps"] == 0:
                 rows["gps"].append([tick / base_hz, *data.site_xpos[imu_site]])
             if "lidar" in every and tick % every["lidar"] == 0:
@@ -185,7 +188,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     writer.write_table("state", state.table())
     writer.write_table("annotations", _concat_rows(rows["annotations"]))
     if "imu" in rig.sensors:
-        writer.write_table("imu", _imu_table(np.array(rows["imu"]), rig, noise_rngs["imu"]))
+        writer.write_table("imu", _imu_table(np.array(rows["imu"]), rig, np.array(model.opt.gravity), noise_rngs["imu"]))
     if "gps" in rig.sensors:
         writer.write_table("gps", _gps_table(np.array(rows["gps"]), rig, noise_rngs["gps"]))
     if "lidar" in rig.sensors:
@@ -383,19 +386,23 @@ def _concat_rows(chunks: list[dict]) -> dict[str, np.ndarray]:
     return {k: np.concatenate([np.asarray(c[k]) for c in chunks]) for k in chunks[0]}
 
 
-def _imu_table(samples: np.ndarray, rig: RigConfig, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _imu_table(samples: np.ndarray, rig: RigConfig, gravity_world: np.ndarray, rng: np.random.Generator
+               ) -> dict[str, np.ndarray]:
+    """Rows [t, accel (3), gyro (3) instantaneous, site velocity world (3), site xmat (9)] -> the IMU table."""
     cfg = rig.imu
-    accel, _ = apply_imu_noise(samples[:, 1:4], cfg.rate_hz, cfg.accel_noise_density, cfg.accel_bias_random_walk, rng)
-    gyro, _ = apply_imu_noise(samples[:, 4:7], cfg.rate_hz, cfg.gyro_noise_density, cfg.gyro_bias_random_walk, rng)
+    accel_true, gyro_true = integrated_readings(samples[:, 0], samples[:, 7:10], samples[:, 10:19].reshape(-1, 3, 3),
+                                                gravity_world, samples[:, 1:4], samples[:, 4:7])
+    accel, _ = apply_imu_noise(accel_true, cfg.rate_hz, cfg.accel_noise_density, cfg.accel_bias_random_walk, rng)
+    gyro, _ = apply_imu_noise(gyro_true, cfg.rate_hz, cfg.gyro_noise_density, cfg.gyro_bias_random_walk, rng)
     table = {"t_s": samples[:, 0]}
     for i, a in enumerate("xyz"):
         table[f"accel_{a}_m_s2"] = accel[:, i]
     for i, a in enumerate("xyz"):
         table[f"gyro_{a}_rad_s"] = gyro[:, i]
     for i, a in enumerate("xyz"):
-        table[f"accel_true_{a}_m_s2"] = samples[:, 1 + i]
+        table[f"accel_true_{a}_m_s2"] = accel_true[:, i]
     for i, a in enumerate("xyz"):
-        table[f"gyro_true_{a}_rad_s"] = samples[:, 4 + i]
+        table[f"gyro_true_{a}_rad_s"] = gyro_true[:, i]
     return table
 
 
