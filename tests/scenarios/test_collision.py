@@ -147,9 +147,9 @@ def test_floor_friction_is_caught_by_the_law_check(tmp_path):
     {"speed_m_s": 0.5, "mass_ratio": 2.0, "restitution": 0.3, "colour_a": "orange", "colour_b": "green"},
 ], ids=["fast-light-b", "slow-heavy-b"])
 def test_pucks_whole_in_every_frame_and_distinct_from_scene(tmp_path, params):
-    """The fast corner has the widest box: 6 x 2 px pucks at 96 px, seen edge-on. There, green
-    (the darkest colour against the grey floor) reaches only 58 through anti-aliasing, so it is
-    tested at the slow corner (12 x 2 px)."""
+    """The fast corner has the widest box (about 6 x 4 px pucks at 96 px). Green, the darkest colour
+    against the grey floor, lost contrast to anti-aliasing on the former 4 cm pucks, so it is tested
+    at the slow corner."""
     episode = read_episode(simulate_to(tmp_path, "collision", params, rig=VISUAL_RIG))
     ann = episode.tables["annotations"]
     assert set(ann["name"]) == {"puck_a", "puck_b"}

@@ -7,20 +7,20 @@ momentum is conserved, the separation speed is e times the approach speed:
     p_after / p_before = 1,   KE_after / KE_before = (m_A v_A'^2 + m_B v_B'^2) / (m_A v^2),
 and the pucks touch at t = gap / v (gap: initial rim-to-rim distance).
 
-Layout: pucks of radius 0.1 m and height 0.04 m (same size, B's density = mass_ratio x A's); B
+Layout: pucks of radius 0.1 m and height 0.12 m (same size, B's density = mass_ratio x A's); B
 at rest with its back rim at x = 0; A starts `gap` behind it. The approach time is
 min(1 s, 1 m / v), so A travels at most 1 m before the impact and the camera box stays small
-(at most 2.8 m wide: the side camera sees the pucks edge-on, 15 x 4 px at 256 px in the widest
-case); the episode lasts twice the approach time (0.67 s to 2 s), so the impact is in the middle.
+(at most 2.8 m wide: the side camera sees the pucks from the side, about 15 x 9 px at 256 px in the
+widest case; they are 0.12 m tall so that they are not thin strips); the episode lasts twice the approach time (0.67 s to 2 s), so the impact is in the middle.
 
 Physics settings (measured with MuJoCo 4.0.0):
 - Puck-floor: frictionless (condim 1: normal force only; the puck geoms win with priority 1),
   the drop scenario's over-damped soft contact (solref -2e5 -3600, solimp 0.95). The pucks only
   rest on the floor; A's x velocity stays exactly v until the impact (no friction, no air).
 - Puck-puck: MuJoCo's cylinder-cylinder collision (general convex, one point) puts the contact
-  on the upper rim (z = 0.04 m, normal 0.2 % off x): the pucks pitched and spun at 0.7 rad/s.
+  on the upper rim (normal 0.2 % off x; measured with 0.04 m pucks): the pucks pitched and spun at 0.7 rad/s.
   So the visible cylinders do not collide with each other (contype 2 / conaffinity 1: floor
-  only). Each puck carries a massless sphere "bumper" of radius 0.019 m inside it, internally
+  only). Each puck carries a massless sphere "bumper" of radius 0.05 m (< half the height) inside it, internally
   tangent to the rim at the impact point (A's front, B's back; hidden inside the cylinder); one
   explicit <contact><pair> of the bumpers gives MuJoCo's analytic sphere-sphere contact,
   touching exactly when the rims touch, on the centre line, normal along x: the pucks' angular
@@ -65,10 +65,10 @@ from realitygap.scenarios.base import (
 from realitygap.sim.mj import mujoco
 
 PUCK_RADIUS_M = 0.1
-PUCK_HEIGHT_M = 0.04
+PUCK_HEIGHT_M = 0.12
 PUCK_A_DENSITY_KG_M3 = 1000.0
 """Puck A weighs pi r^2 h rho = 1.26 kg; B's density is mass_ratio times this."""
-BUMPER_RADIUS_M = 0.019
+BUMPER_RADIUS_M = 0.05
 """Contact proxy sphere inside each puck (< half the height), tangent to the rim at the impact point."""
 APPROACH_DISTANCE_M = 1.0
 MAX_APPROACH_TIME_S = 1.0
@@ -99,7 +99,7 @@ class CollisionScenario(ScenarioSpec):
                 "KE_after / KE_before = (m_A v_A'^2 + m_B v_B'^2) / (m_A v^2); impact at t = gap / v")
     prompt_template: str = (
         "A {colour_a} puck slides at {speed_m_s:.2f} m/s across a smooth grey floor and hits a {colour_b} puck at "
-        "rest head-on. Both pucks are 0.2 m wide and 4 cm tall; the {colour_b} puck is {mass_ratio:.2f} times as "
+        "rest head-on. Both pucks are 0.2 m wide and 12 cm tall; the {colour_b} puck is {mass_ratio:.2f} times as "
         "heavy as the {colour_a} one, and the collision has restitution {restitution:.2f}. Static side camera, "
         "plain light background."
     )
