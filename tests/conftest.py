@@ -10,8 +10,13 @@ import pytest
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import RigConfig
+from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
+
+STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
+"""For law checks: the state table is all that is read; a tiny camera keeps the episode cheap."""
+VISUAL_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
+"""For visibility and colour checks."""
 
 
 def simulate_to(folder: Path, scenario_name: str, params: dict | None = None, seed: int = 0,

@@ -15,12 +15,9 @@ from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.door import THICKNESS_M, DoorScenario, moment_of_inertia_kg_m2
 from realitygap.sim.mj import mujoco
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import colour_gap, simulate_to
+from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, colour_gap, simulate_to
 
-STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
-VISUAL_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
 LAW_TOLERANCE = 0.002
 
 FAST = {"width_m": 0.6, "mass_kg": 5.0, "hinge_damping_n_m_s": 20.0}  # tau = 0.03 s

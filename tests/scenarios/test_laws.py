@@ -9,10 +9,7 @@ import pytest
 
 from realitygap.episode.io import read_episode
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import CameraConfig, RigConfig
-from tests.conftest import simulate_to
-
-STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
+from tests.conftest import STATE_ONLY_RIG, simulate_to
 
 DROP_POINTS = [
     {"height_m": 0.3, "radius_m": 0.04},

@@ -21,12 +21,9 @@ from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.occlusion import EVENTS, WALL_CENTRE_Y_M, WALL_HEIGHT_M, WALL_THICKNESS_M
 from realitygap.sim.camera import intrinsics_from_fovy, project_points
-from realitygap.sim.rig import CameraConfig, RigConfig
+from realitygap.sim.rig import CameraConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import simulate_to
-
-STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
-IMAGE_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
+from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 
 POINTS = [
     {"speed_m_s": 0.3, "wall_width_m": 0.3, "radius_m": 0.05},
@@ -123,13 +120,13 @@ def test_rolling_friction_is_caught_by_the_law_check(tmp_path):
 ], ids=["fast-narrow", "slow-wide"])
 def test_annotations_show_the_ball_hidden_then_reemerging(tmp_path, params):
     spec = get_scenario("occlusion")
-    episode = read_episode(simulate_to(tmp_path, "occlusion", params, rig=IMAGE_RIG))
+    episode = read_episode(simulate_to(tmp_path, "occlusion", params, rig=VISUAL_RIG))
     ann = episode.tables["annotations"]
     t, fraction = np.asarray(ann["t_s"]), np.asarray(ann["visible_fraction"])
     predicted = {e: spec.predict(params)[f"{e}_time_s"].value for e in EVENTS}
     calibration = episode.meta["calibration"]["camera"]
     px_per_s = params["speed_m_s"] * calibration["fx_px"] / -calibration["T_world_camera"][1][3]
-    pixel_s, frame_s = 1.1 / px_per_s, 1.0 / IMAGE_RIG.camera.fps  # 1.1 px of image motion
+    pixel_s, frame_s = 1.1 / px_per_s, 1.0 / VISUAL_RIG.camera.fps  # 1.1 px of image motion
     tolerance_s = frame_s + pixel_s
 
     whole, hidden = fraction == 1.0, fraction == 0.0

@@ -16,12 +16,9 @@ from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.pendulum import PendulumScenario, natural_frequency_rad_s, pivot_position_m
 from realitygap.sim.mj import mujoco
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import colour_gap, simulate_to
+from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, colour_gap, simulate_to
 
-STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
-VISUAL_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
 LAW_TOLERANCE = 0.002
 
 POINTS = [

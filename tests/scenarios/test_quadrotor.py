@@ -25,12 +25,9 @@ from realitygap.scenarios.quadrotor import (
     rotation_vector,
 )
 from realitygap.sim.mj import mujoco
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import simulate_to
+from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 
-STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
-VISUAL_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
 TOLERANCE = 0.02
 QUANTITIES = ("roll_rad", "pitch_rad", "yaw_rad", "altitude_change_m", "drift_x_m", "drift_y_m")
 

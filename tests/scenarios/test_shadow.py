@@ -34,14 +34,12 @@ from realitygap.scenarios.shadow import (
 )
 from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import simulate_to
+from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 
-STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
 IMAGE_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=512, height=512))
 """512 px: at the default 256 px the low-camera corner's shadow is 3-4 px tall and its measured area
 8 % short (pixel-limited); see test_rendered_shadow_obeys_the_law."""
 RIG_256 = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=256, height=256))
-SMALL_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
 
 STATE_POINTS = [
     {"light_height_m": 2.0, "object_height_m": 1.0, "speed_m_s": 1.0, "light_intensity": 0.3},
@@ -265,7 +263,7 @@ def test_lit_floor_is_linear_in_light_intensity(tmp_path):
     intensities = np.array([0.3, 0.65, 1.0])
     backgrounds = []
     for s in intensities:
-        episode = read_episode(simulate_to(tmp_path, "shadow", {**context, "light_intensity": s}, rig=SMALL_RIG),
+        episode = read_episode(simulate_to(tmp_path, "shadow", {**context, "light_intensity": s}, rig=VISUAL_RIG),
                                streams=("rgb",))
         backgrounds.append(np.median(episode.videos["rgb"].astype(float), axis=0))  # shadow-free floor
     p = spec.resolve_params(context)
@@ -298,7 +296,7 @@ def test_lit_floor_is_linear_in_light_intensity(tmp_path):
     {"light_height_m": 3.0, "object_height_m": 0.3, "speed_m_s": 0.9, "light_intensity": 0.3, "colour": "green"},
 ])
 def test_ball_whole_in_every_frame_and_distinct_from_the_scene(tmp_path, params):
-    episode = read_episode(simulate_to(tmp_path, "shadow", params, rig=SMALL_RIG))
+    episode = read_episode(simulate_to(tmp_path, "shadow", params, rig=VISUAL_RIG))
     ann = episode.tables["annotations"]
     assert np.all(ann["visible_fraction"] == 1.0) and np.all(ann["visible_px"] > 0)
     rgb, seg = episode.videos["rgb"].astype(float), episode.videos["segmentation"]

@@ -10,12 +10,9 @@ import pytest
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import simulate_to
+from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 
-STATE_ONLY_RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
-VIDEO_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
 TOLERANCE = 0.01
 
 SLIDE_POINTS = [
@@ -95,7 +92,7 @@ def test_floor_friction_winning_is_caught_by_the_law_check(tmp_path):
     {"speed_m_s": 0.5, "friction": 0.8, "size_m": 0.15, "colour": "blue"},  # shortest slide
 ])
 def test_box_whole_in_every_frame_and_distinct_from_the_scene(tmp_path, params):
-    episode = read_episode(simulate_to(tmp_path, "slide", params, rig=VIDEO_RIG))
+    episode = read_episode(simulate_to(tmp_path, "slide", params, rig=VISUAL_RIG))
     ann = episode.tables["annotations"]
     assert np.all(ann["visible_fraction"] == 1.0)
     assert np.all(ann["visible_px"] > 0)

@@ -4,10 +4,7 @@ import numpy as np
 import pytest
 
 from realitygap.episode.io import read_episode
-from realitygap.sim.rig import CameraConfig, RigConfig
-from tests.conftest import simulate_to
-
-RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
+from tests.conftest import VISUAL_RIG, simulate_to
 
 
 @pytest.mark.parametrize("scenario, params", [
@@ -17,7 +14,7 @@ RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, h
     ("bounce", {"height_m": 0.5, "restitution": 0.4, "radius_m": 0.15, "colour": "orange"}),
 ])
 def test_ball_whole_in_every_frame_and_distinct_from_background(tmp_path, scenario, params):
-    episode = read_episode(simulate_to(tmp_path, scenario, params, rig=RIG))
+    episode = read_episode(simulate_to(tmp_path, scenario, params, rig=VISUAL_RIG))
     ann = episode.tables["annotations"]
     assert np.all(ann["visible_fraction"] == 1.0)
     assert np.all(ann["visible_px"] > 0)
@@ -58,7 +55,7 @@ def test_visible_fraction_catches_truncation(tmp_path):
             return low, np.array([high[0], high[1], 0.5 * high[2]])
 
     params = spec.resolve_params({"height_m": 2.0, "radius_m": 0.15})
-    simulate_episode(Context(scenario="drop", params=params, seed=0, rig=RIG), TightDrop(), tmp_path / "ep")
+    simulate_episode(Context(scenario="drop", params=params, seed=0, rig=VISUAL_RIG), TightDrop(), tmp_path / "ep")
     ann = read_episode(tmp_path / "ep", streams=("annotations",)).tables["annotations"]
     fraction, pixels = ann["visible_fraction"], ann["visible_px"]
     assert fraction[0] == 0.0 and pixels[0] == 0  # released above the image
@@ -83,7 +80,7 @@ def test_visible_fraction_catches_occlusion(tmp_path):
             return super().build_mjcf(params, timestep_s).replace("</worldbody>", wall + "</worldbody>")
 
     params = spec.resolve_params({"height_m": 1.0, "radius_m": 0.1})
-    simulate_episode(Context(scenario="drop", params=params, seed=0, rig=RIG), WalledDrop(), tmp_path / "ep")
+    simulate_episode(Context(scenario="drop", params=params, seed=0, rig=VISUAL_RIG), WalledDrop(), tmp_path / "ep")
     ann = read_episode(tmp_path / "ep", streams=("annotations",)).tables["annotations"]
     assert ann["visible_fraction"][0] == 1.0  # released well above the wall
     assert 0.3 < ann["visible_fraction"][-1] < 0.7  # at rest, the wall covers the right half
