@@ -1,0 +1,1 @@
+"""Pixels to physics: object tracks, back-projection, law fitting, permanence, geometric consistency."""
