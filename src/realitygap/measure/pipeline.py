@@ -1,0 +1,198 @@
+"""Measure an episode from its RGB video alone and compare with ground truth.
+
+For every episode of a dataset (any source): track each object from RGB (seeded by the ground-truth
+first-frame masks of the same context), back-project the tracks to metres on the scenario's motion
+plane (spheres: perspective-corrected), fit the scenario's declared law, check object permanence
+against the ground-truth visibility, score the video against the ground-truth video with the
+Physics-IQ metrics and measure the static scene's geometric consistency.
+
+Ground truth of a quantity is, in order: the twin's state-based value (`measure_state` on the
+ground-truth episode `episodes/sim/<id>`), the context's parameter of the same name, the scenario's
+gravity for `g_m_s2`, or the law. On the ground-truth episodes themselves the error is the
+pipeline's own error floor, which `error_floor` summarises per scenario and quantity.
+
+Results go to `<dataset>/measurements/<source>/<episode_id>.parquet` (one per episode, skipped when
+its recorded episode.json checksum still matches: resumable), then `<dataset>/measurements.parquet`
+and `<dataset>/error_floor.parquet`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from realitygap.episode.dataset import episode_dir, read_index
+from realitygap.episode.io import EPISODE_JSON, read_episode, sha256_file
+from realitygap.measure.backproject import backproject_track
+from realitygap.measure.laws import fit_law
+from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
+from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
+from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
+from realitygap.runtime.atomic import write_bytes_atomic
+from realitygap.runtime.executor import run_tasks
+from realitygap.scenarios import get_scenario
+
+MEASUREMENTS_DIR = "measurements"
+MEASUREMENTS_PARQUET = "measurements.parquet"
+ERROR_FLOOR_PARQUET = "error_floor.parquet"
+REFERENCE_SOURCE = "sim"
+
+SCHEMA = pa.schema([
+    ("episode_id", pa.string()), ("source", pa.string()), ("scenario", pa.string()), ("quantity", pa.string()),
+    ("unit", pa.string()), ("measured", pa.float64()), ("uncertainty", pa.float64()),
+    ("ground_truth", pa.float64()), ("law", pa.float64()), ("error", pa.float64()),
+    ("residual_rms", pa.float64()), ("residual_unit", pa.string()), ("reduced_chi2", pa.float64()),
+    ("method", pa.string()), ("note", pa.string()), ("episode_sha256", pa.string()),
+])
+
+
+def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
+    """Rows (one per quantity) measuring the episode at `episode_path` against the ground truth at
+    `reference_path` (the same folder for a ground-truth episode)."""
+    episode = read_episode(episode_path, streams=("rgb",))
+    reference = read_episode(reference_path, streams=("rgb", "segmentation", "annotations", "state"))
+    scenario = get_scenario(reference.meta["context"]["scenario"])
+    params = scenario.resolve_params(reference.meta["context"]["params"])
+    rgb, t_s = episode.videos["rgb"], episode.video_t_s["rgb"]
+
+    tracks = track_objects(rgb, t_s, seeds_from_episode(reference))
+    plane = scenario.motion_plane(params)
+    classes = {inst.name: inst.class_name for inst in scenario.instances}
+    tracks_m = {}
+    for track in tracks:
+        sphere_radius = float(params["radius_m"]) if classes.get(track.name) == "ball" and "radius_m" in params else None
+        tracks_m[track.name] = backproject_track(track.name, track.t_s, track.present, track.centroid_px, track.sigma_px,
+                                                 episode.K, episode.T_world_camera, plane, sphere_radius_m=sphere_radius,
+                                                 visible_fraction=track.visible_fraction)
+    try:
+        fits = fit_law(scenario.name, params, tracks_m)
+    except KeyError:  # no law fit for this scenario yet: permanence and Physics-IQ rows only
+        fits = {}
+    truth = scenario.measure_state(params, reference.tables["state"])
+    law = {name: q.value for name, q in scenario.predict(params).items()}
+
+    rows = []
+    for name, fit in fits.items():
+        rows.append(_row(name, fit.unit, fit.value, fit.uncertainty, _ground_truth(name, truth, params, scenario, law),
+                         law.get(name, math.nan), fit.residual_rms, fit.residual_unit, fit.reduced_chi2, fit.method, fit.note))
+
+    expected = expected_visible_from_annotations(reference, [t.name for t in tracks])
+    n = min(expected.shape[1], len(t_s))
+    report = permanence_report(tracks, expected[:, :n], find_spontaneous_objects(rgb, tracks))
+    rows.append(_row("vanishing_events", "count", report["n_vanishing_events"], 0.0, 0.0, 0.0, method="permanence"))
+    rows.append(_row("spontaneous_events", "count", report["n_spontaneous_events"], 0.0, 0.0, 0.0, method="permanence"))
+
+    reference_rgb = reference.videos["rgb"]
+    if reference_rgb.shape == rgb.shape:
+        metrics = compare_videos(rgb, reference_rgb)
+        for name in ("spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou"):
+            rows.append(_row(name, "", getattr(metrics, name), math.nan, 1.0, 1.0, method="physics_iq"))
+        rows.append(_row("mse", "", metrics.mse, math.nan, 0.0, 0.0, method="physics_iq"))
+        rows.append(_row("physics_iq_score", "%", physics_iq_score(metrics), math.nan, 100.0, 100.0, method="physics_iq"))
+    return rows
+
+
+def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object], None] | None = None,
+                    on_total: Callable[[int], None] | None = None) -> Path:
+    """Measure every complete episode of the dataset (skipping those already measured); returns the
+    path of measurements.parquet."""
+    root = Path(root)
+    index = read_index(root)
+    tasks, cached = [], []
+    for eid, source in zip(index["episode_id"], index["source"]):
+        path = episode_dir(root, str(source), str(eid))
+        out = root / MEASUREMENTS_DIR / str(source) / f"{eid}.parquet"
+        sha = sha256_file(path / EPISODE_JSON)
+        if out.is_file() and _recorded_sha(out) == sha:
+            cached.append(out)
+        else:
+            tasks.append((str(path), str(episode_dir(root, REFERENCE_SOURCE, str(eid))), str(out), str(source), str(eid), sha))
+    if on_total:
+        on_total(len(tasks))
+    written = run_tasks(_measure_task, tasks, workers=workers, on_done=on_done)
+    tables = [pq.read_table(p) for p in sorted(cached + [Path(w) for w in written])]
+    table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
+    table = table.sort_by([("source", "ascending"), ("scenario", "ascending"), ("episode_id", "ascending"),
+                           ("quantity", "ascending")])
+    _write_parquet(root / MEASUREMENTS_PARQUET, table)
+    _write_parquet(root / ERROR_FLOOR_PARQUET, error_floor(table))
+    return root / MEASUREMENTS_PARQUET
+
+
+def error_floor(table: pa.Table) -> pa.Table:
+    """Per scenario and quantity, over ground-truth episodes: count, mean and max |error|, and max
+    |error| / |ground truth|."""
+    data = table.to_pydict()
+    groups: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    for source, scenario, quantity, unit, error, truth in zip(data["source"], data["scenario"], data["quantity"],
+                                                               data["unit"], data["error"], data["ground_truth"]):
+        if source == REFERENCE_SOURCE and error is not None and math.isfinite(error):
+            groups.setdefault((scenario, quantity, unit), []).append((abs(error), abs(truth) if truth else math.nan))
+    rows = {"scenario": [], "quantity": [], "unit": [], "episodes": [], "mean_abs_error": [], "max_abs_error": [],
+            "max_rel_error": []}
+    for (scenario, quantity, unit), values in sorted(groups.items()):
+        errors = np.array([e for e, _ in values])
+        rel = np.array([e / t if t and math.isfinite(t) and t > 0 else np.nan for e, t in values])
+        rows["scenario"].append(scenario)
+        rows["quantity"].append(quantity)
+        rows["unit"].append(unit)
+        rows["episodes"].append(len(values))
+        rows["mean_abs_error"].append(float(errors.mean()))
+        rows["max_abs_error"].append(float(errors.max()))
+        rows["max_rel_error"].append(float(np.nanmax(rel)) if np.isfinite(rel).any() else math.nan)
+    return pa.Table.from_pydict(rows)
+
+
+def _measure_task(task: tuple[str, str, str, str, str, str]) -> str:
+    path, reference, out, source, eid, sha = task
+    reference_path = Path(reference) if Path(reference, EPISODE_JSON).is_file() else Path(path)
+    rows = measure_episode(Path(path), reference_path)
+    scenario = get_scenario_name(reference_path)
+    for row in rows:
+        row.update(episode_id=eid, source=source, scenario=scenario, episode_sha256=sha)
+    _write_parquet(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))
+    return out
+
+
+def get_scenario_name(episode_path: Path) -> str:
+    import json
+
+    return json.loads((Path(episode_path) / EPISODE_JSON).read_text())["context"]["scenario"]
+
+
+def _row(quantity, unit, measured, uncertainty, ground_truth, law, residual_rms=math.nan, residual_unit="",
+         reduced_chi2=math.nan, method="", note="") -> dict:
+    measured, ground_truth = float(measured), float(ground_truth)
+    return {"quantity": quantity, "unit": unit, "measured": measured, "uncertainty": float(uncertainty),
+            "ground_truth": ground_truth, "law": float(law), "error": measured - ground_truth,
+            "residual_rms": float(residual_rms), "residual_unit": residual_unit, "reduced_chi2": float(reduced_chi2),
+            "method": method, "note": note}
+
+
+def _ground_truth(name: str, truth: dict, params: dict, scenario, law: dict) -> float:
+    if name in truth and truth[name] is not None and math.isfinite(truth[name]):
+        return float(truth[name])
+    if name in params and isinstance(params[name], float):
+        return float(params[name])
+    if name == "g_m_s2":
+        return scenario.gravity_m_s2
+    return float(law.get(name, math.nan))
+
+
+def _recorded_sha(path: Path) -> str | None:
+    try:
+        column = pq.read_table(path, columns=["episode_sha256"]).column(0).to_pylist()
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return None
+    return column[0] if column else None
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    write_bytes_atomic(path, sink.getvalue().to_pybytes())
