@@ -151,12 +151,27 @@ class ScenarioSpec(BaseModel):
         given = dict(given or {})
         for name in given:
             self.parameter(name)
-        return {p.name: p.validate_value(given.get(p.name, p.default)) for p in self.parameters}
+        params = {p.name: p.validate_value(given.get(p.name, p.default)) for p in self.parameters}
+        self.check_combination(params)
+        return params
 
-    def sample_params(self, rng: np.random.Generator, fixed: Mapping[str, Any] | None = None) -> Params:
-        """Sample every parameter not in `fixed` uniformly from its domain (one draw per parameter)."""
-        sampled = {p.name: p.sample(rng) for p in self.parameters}  # always draw all: stable stream
-        return self.resolve_params({**sampled, **dict(fixed or {})})
+    def check_combination(self, params: Params) -> None:
+        """Raise InputError when valid values do not go together (default: any combination is fine)."""
+
+    def sample_params(self, rng: np.random.Generator, fixed: Mapping[str, Any] | None = None,
+                      max_tries: int = 100) -> Params:
+        """Sample every parameter not in `fixed` uniformly from its domain (one draw per parameter per
+        try), redrawing combinations that `check_combination` refuses."""
+        error: InputError | None = None
+        for _ in range(max_tries):
+            sampled = {p.name: p.sample(rng) for p in self.parameters}  # always draw all: stable stream
+            try:
+                return self.resolve_params({**sampled, **dict(fixed or {})})
+            except InputError as refused:
+                error = refused
+                if fixed and all(p.name in fixed for p in self.parameters):
+                    break
+        raise error  # type: ignore[misc]
 
     def prompt(self, params: Mapping[str, Any]) -> str:
         """Natural-language description of the scene for text/image-to-video models."""

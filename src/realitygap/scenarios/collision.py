@@ -11,7 +11,9 @@ Layout: pucks of radius 0.1 m and height 0.12 m (same size, B's density = mass_r
 at rest with its back rim at x = 0; A starts `gap` behind it. The approach time is
 min(1 s, 1 m / v), so A travels at most 1 m before the impact and the camera box stays small
 (at most 2.8 m wide: the side camera sees the pucks from the side, about 15 x 9 px at 256 px in the
-widest case; they are 0.12 m tall so that they are not thin strips); the episode lasts twice the approach time (0.67 s to 2 s), so the impact is in the middle.
+widest case; they are 0.12 m tall so that they are not thin strips); the episode lasts twice the
+approach time (0.67 s to 2 s), so the impact is in the middle. The two colours must differ
+(`check_combination`): the tracker tells the pucks apart by colour.
 
 Physics settings (measured with MuJoCo 4.0.0):
 - Puck-floor: frictionless (condim 1: normal force only; the puck geoms win with priority 1),
@@ -53,6 +55,7 @@ from typing import Mapping
 import numpy as np
 from scipy.optimize import brentq
 
+from realitygap.runtime.errors import InputError
 from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
@@ -108,6 +111,11 @@ class CollisionScenario(ScenarioSpec):
         InstanceSpec(name="puck_b", body="puck_b", class_name="puck"),
     )
     sensor_body: str = "puck_a"
+
+    def check_combination(self, params: Params) -> None:
+        if params["colour_a"] == params["colour_b"]:
+            raise InputError(f"colour_a and colour_b are both {params['colour_a']}: the pucks must differ in colour "
+                             "so that they can be told apart in pixels")
 
     def max_timestep_s(self, params: Params) -> float:
         return COLLISION_MAX_TIMESTEP_S
