@@ -61,13 +61,13 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
     rgb, t_s = episode.videos["rgb"], episode.video_t_s["rgb"]
 
     tracks = track_objects(rgb, t_s, seeds_from_episode(reference))
-    plane = scenario.motion_plane(params)
     classes = {inst.name: inst.class_name for inst in scenario.instances}
     tracks_m = {}
     for track in tracks:
         sphere_radius = float(params["radius_m"]) if classes.get(track.name) == "ball" and "radius_m" in params else None
         tracks_m[track.name] = backproject_track(track.name, track.t_s, track.present, track.centroid_px, track.sigma_px,
-                                                 episode.K, episode.T_world_camera, plane, sphere_radius_m=sphere_radius,
+                                                 episode.K, episode.T_world_camera,
+                                                 scenario.tracking_plane(params, track.name), sphere_radius_m=sphere_radius,
                                                  visible_fraction=track.visible_fraction)
     try:
         fits = fit_law(scenario.name, params, tracks_m)

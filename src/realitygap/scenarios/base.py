@@ -201,6 +201,13 @@ class ScenarioSpec(BaseModel):
         trajectory, for metric back-projection from pixels. Default: the x-z plane through the origin."""
         return np.zeros(3), np.array([0.0, 1.0, 0.0])
 
+    def tracking_plane(self, params: Params, instance: str) -> tuple[np.ndarray, np.ndarray]:
+        """(point, unit normal) of the plane on which `instance`'s image-mask centroid lies, for
+        back-projecting it to metres. Default: `motion_plane`. A box seen from the side shows mostly
+        its near face, so its mask centroid lies on that face, not on the plane of its centre: using
+        the centre plane at distance D for a face at D - d scales every distance by D / (D - d)."""
+        return self.motion_plane(params)
+
     def control(self, params: Params, model, data) -> None:
         """Called by the runner once per base tick, before stepping. Default: nothing.
 

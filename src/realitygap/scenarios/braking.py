@@ -198,6 +198,10 @@ class BrakingScenario(ScenarioSpec):
     def duration_s(self, params: Params) -> float:
         return self.predict(params)["stopping_time_s"].value + self.event_margin_s
 
+    def tracking_plane(self, params: Params, instance: str) -> tuple[np.ndarray, np.ndarray]:
+        """The car's near body side (y = -0.9 m), which dominates its image mask."""
+        return np.array([0.0, -BODY_HALF_M[1], 0.0]), np.array([0.0, 1.0, 0.0])
+
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         """The car's box from its start to its predicted stop (x), its width (y), road to roof (z)."""
         distance = self.predict(params)["stopping_distance_m"].value

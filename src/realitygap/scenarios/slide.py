@@ -137,6 +137,10 @@ class SlideScenario(ScenarioSpec):
     def duration_s(self, params: Params) -> float:
         return self.predict(params)["stopping_time_s"].value + self.event_margin_s
 
+    def tracking_plane(self, params: Params, instance: str) -> tuple[np.ndarray, np.ndarray]:
+        """The box's near side face (y = -half depth), which dominates its image mask."""
+        return _near_face_plane(box_half_size_m(float(self.resolve_params(params)["size_m"]))[1])
+
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         hx, hy, hz = box_half_size_m(float(self.resolve_params(params)["size_m"]))
         length = self.predict(params)["stopping_distance_m"].value + 2 * hx
@@ -170,6 +174,10 @@ def sliding_fit(t_s: np.ndarray, speed_m_s: np.ndarray) -> dict[str, float]:
         return {"stopping_time_s": float("nan"), "deceleration_m_s2": float("nan")}
     slope, intercept = np.polyfit(t_s[window], speed_m_s[window], 1)
     return {"stopping_time_s": float(intercept / -slope), "deceleration_m_s2": float(-slope)}
+
+
+def _near_face_plane(half_depth_m: float) -> tuple[np.ndarray, np.ndarray]:
+    return np.array([0.0, -half_depth_m, 0.0]), np.array([0.0, 1.0, 0.0])
 
 
 def box_half_size_m(side_m: float) -> tuple[float, float, float]:
