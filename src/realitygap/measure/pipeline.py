@@ -56,19 +56,25 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
     `reference_path` (the same folder for a ground-truth episode)."""
     episode = read_episode(episode_path, streams=("rgb",))
     reference = read_episode(reference_path, streams=("rgb", "segmentation", "annotations", "state"))
+    return measure_video(episode.videos["rgb"], episode.video_t_s["rgb"], episode.K, episode.T_world_camera, reference)
+
+
+def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray, reference) -> list[dict]:
+    """Rows measuring a video (frames (T, H, W, 3) uint8 at times `t_s`, calibration K, T_world_camera)
+    of `reference`'s context against `reference` (a ground-truth Episode with rgb, segmentation,
+    annotations and state). The video may have another size and frame rate than the reference:
+    seed masks are resized and the expected visibility is taken at the nearest reference frame."""
     scenario = get_scenario(reference.meta["context"]["scenario"])
     params = scenario.resolve_params(reference.meta["context"]["params"])
-    rgb, t_s = episode.videos["rgb"], episode.video_t_s["rgb"]
-
-    tracks = track_objects(rgb, t_s, seeds_from_episode(reference))
+    seeds = [_resize_seed(seed, rgb.shape[1:3]) for seed in seeds_from_episode(reference)]
+    tracks = track_objects(rgb, t_s, seeds)
     classes = {inst.name: inst.class_name for inst in scenario.instances}
     tracks_m = {}
     for track in tracks:
         sphere_radius = float(params["radius_m"]) if classes.get(track.name) == "ball" and "radius_m" in params else None
         tracks_m[track.name] = backproject_track(track.name, track.t_s, track.present, track.centroid_px, track.sigma_px,
-                                                 episode.K, episode.T_world_camera,
-                                                 scenario.tracking_plane(params, track.name), sphere_radius_m=sphere_radius,
-                                                 visible_fraction=track.visible_fraction)
+                                                 K, T_world_camera, scenario.tracking_plane(params, track.name),
+                                                 sphere_radius_m=sphere_radius, visible_fraction=track.visible_fraction)
     try:
         fits = fit_law(scenario.name, params, tracks_m)
     except KeyError:  # no law fit for this scenario yet: permanence and Physics-IQ rows only
@@ -81,9 +87,10 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
         rows.append(_row(name, fit.unit, fit.value, fit.uncertainty, _ground_truth(name, truth, params, scenario, law),
                          law.get(name, math.nan), fit.residual_rms, fit.residual_unit, fit.reduced_chi2, fit.method, fit.note))
 
-    expected = expected_visible_from_annotations(reference, [t.name for t in tracks])
-    n = min(expected.shape[1], len(t_s))
-    report = permanence_report(tracks, expected[:, :n], find_spontaneous_objects(rgb, tracks))
+    expected_ref = expected_visible_from_annotations(reference, [t.name for t in tracks])
+    fps_ref = reference.meta["rates_hz"]["camera"]
+    nearest = np.clip(np.rint(np.asarray(t_s) * fps_ref).astype(int), 0, expected_ref.shape[1] - 1)
+    report = permanence_report(tracks, expected_ref[:, nearest], find_spontaneous_objects(rgb, tracks))
     rows.append(_row("vanishing_events", "count", report["n_vanishing_events"], 0.0, 0.0, 0.0, method="permanence"))
     rows.append(_row("spontaneous_events", "count", report["n_spontaneous_events"], 0.0, 0.0, 0.0, method="permanence"))
 
@@ -157,6 +164,16 @@ def _measure_task(task: tuple[str, str, str, str, str, str]) -> str:
         row.update(episode_id=eid, source=source, scenario=scenario, episode_sha256=sha)
     _write_parquet(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))
     return out
+
+
+def _resize_seed(seed, shape_hw: tuple[int, int]):
+    """A seed whose first-frame mask is resized (nearest) to a video of another size."""
+    import cv2
+
+    if seed.mask is None or seed.mask.shape == tuple(shape_hw):
+        return seed
+    mask = cv2.resize(seed.mask.astype(np.uint8), (shape_hw[1], shape_hw[0]), interpolation=cv2.INTER_NEAREST) > 0
+    return type(seed)(name=seed.name, mask=mask, rgb=seed.rgb)
 
 
 def get_scenario_name(episode_path: Path) -> str:

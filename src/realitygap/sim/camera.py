@@ -41,3 +41,16 @@ def project_points(points_world: np.ndarray, K: np.ndarray, T_world_camera: np.n
     with np.errstate(divide="ignore", invalid="ignore"):
         uv = (p_cam[:, :2] / z[:, None]) @ K[:2, :2].T + K[:2, 2]
     return uv, z
+
+
+def scale_intrinsics(K: np.ndarray, from_wh: tuple[int, int], to_wh: tuple[int, int]) -> np.ndarray:
+    """K of an image resized from `from_wh` to `to_wh` pixels (width, height).
+
+    With pixel centres at integer coordinates, u' = (u + 0.5) * s - 0.5 per axis (s = new / old size),
+    so f' = f s and c' = (c + 0.5) s - 0.5.
+    """
+    sx, sy = to_wh[0] / from_wh[0], to_wh[1] / from_wh[1]
+    scaled = np.array(K, float)
+    scaled[0, 0], scaled[0, 1], scaled[0, 2] = K[0, 0] * sx, K[0, 1] * sx, (K[0, 2] + 0.5) * sx - 0.5
+    scaled[1, 1], scaled[1, 2] = K[1, 1] * sy, (K[1, 2] + 0.5) * sy - 0.5
+    return scaled
