@@ -12,7 +12,7 @@ from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=256, height=256))
-SCENARIOS = ("drop", "projectile", "bounce", "pendulum", "braking", "collision", "occlusion")
+SCENARIOS = ("drop", "projectile", "bounce", "pendulum", "slide", "braking", "door", "collision", "occlusion")
 
 # (scenario, quantity, tolerance, kind): kind "rel" = relative, "abs" = absolute in the quantity's unit.
 TOLERANCES = [
@@ -20,7 +20,9 @@ TOLERANCES = [
     ("projectile", "g_m_s2", 0.02, "rel"),
     ("bounce", "restitution", 0.03, "rel"),
     ("pendulum", "period_s", 0.01, "rel"),
+    ("slide", "stopping_distance_m", 0.03, "rel"),
     ("braking", "stopping_distance_m", 0.03, "rel"),
+    ("door", "final_angle_rad", np.radians(2.0), "abs"),
     ("collision", "momentum_ratio", 0.03, "rel"),
     ("occlusion", "reemerge_start_time_s", 2 / 30, "abs"),  # two frames at 30 fps
 ]

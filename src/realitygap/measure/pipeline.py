@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import EPISODE_JSON, read_episode, sha256_file
-from realitygap.measure.backproject import backproject_track
+from realitygap.measure.backproject import MeasuredTrack, backproject_track
 from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
@@ -71,6 +71,13 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     classes = {inst.name: inst.class_name for inst in scenario.instances}
     tracks_m = {}
     for track in tracks:
+        modelled = scenario.position_from_pixels(params, track.name, np.where(track.present[:, None], track.centroid_px, np.nan),
+                                                 track.sigma_px, K, T_world_camera)
+        if modelled is not None:
+            tracks_m[track.name] = MeasuredTrack(name=track.name, t_s=np.asarray(track.t_s, float), present=track.present,
+                                                 position_m=modelled[0], sigma_m=modelled[1],
+                                                 visible_fraction=track.visible_fraction)
+            continue
         sphere_radius = float(params["radius_m"]) if classes.get(track.name) == "ball" and "radius_m" in params else None
         tracks_m[track.name] = backproject_track(track.name, track.t_s, track.present, track.centroid_px, track.sigma_px,
                                                  K, T_world_camera, scenario.tracking_plane(params, track.name),

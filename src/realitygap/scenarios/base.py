@@ -208,6 +208,14 @@ class ScenarioSpec(BaseModel):
         the centre plane at distance D for a face at D - d scales every distance by D / (D - d)."""
         return self.motion_plane(params)
 
+    def position_from_pixels(self, params: Params, instance: str, centroid_px: np.ndarray, sigma_px: np.ndarray,
+                             K: np.ndarray, T_world_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Model-based back-projection of an instance's mask centroids (N, 2) px (NaN when absent) to
+        world positions and one-sigma uncertainties (N, 3) m, for objects whose mask centroid is not a
+        point of a known plane (e.g. a turning door). Default None: the generic plane back-projection
+        on `tracking_plane` is used."""
+        return None
+
     def control(self, params: Params, model, data) -> None:
         """Called by the runner once per base tick, before stepping. Default: nothing.
 
