@@ -49,9 +49,14 @@ def vertical_motion_bounds(radius_m: float, height_m: float) -> tuple[np.ndarray
 
 
 def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", shadows: bool = False,
-               sun: bool = True, extra_xml: str = "") -> str:
+               sun: bool = True, extra_xml: str = "", floor_texture: bool = True) -> str:
     """A complete MJCF document: flat background, floor plane at z = 0, lights, then `bodies_xml`.
 
+    The floor carries a faint random speckle (20 % of texels a lighter grey, 512 px texture repeated
+    4x4 over the 80 m plane): a plain floor gives SIFT 0-11 keypoints per frame, too few for the
+    geometric-consistency measurement; the speckle gives 80-240 and stays neutral (no saturated
+    colour), so objects remain distinct. `floor_texture=False` keeps it uniform (scenarios whose
+    law is about floor brightness, e.g. `shadow`).
     `bodies_xml` goes inside <worldbody> (bodies, static geoms, extra lights); `extra_xml` after it
     (e.g. <actuator>, <contact>, <default> is not supported here). `sun=False` drops the directional
     light (for scenarios that place their own). The rig (camera, sensors, timestep) is attached later
@@ -59,6 +64,9 @@ def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", sh
     """
     bg = " ".join(f"{c:g}" for c in BACKGROUND_RGB)
     floor = " ".join(f"{c:g}" for c in FLOOR_RGBA)
+    floor_rgb = " ".join(f"{c:g}" for c in FLOOR_RGBA[:3])
+    floor_look = 'material="floor_mat"' if floor_texture else f'rgba="{floor}"'
+    floor_geom = f'    <geom name="floor" type="plane" size="40 40 4" {floor_look} {floor_contact_xml}/>'
     shadow_size = 4096 if shadows else 0
     cast = "true" if shadows else "false"
     sun_xml = (f'    <light name="sun" directional="true" pos="0 -2 6" dir="0.2 0.4 -1" diffuse="0.55 0.55 0.55" '
@@ -75,10 +83,12 @@ def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", sh
   <statistic extent="10" center="0 0 1"/>
   <asset>
     <texture name="sky" type="skybox" builtin="flat" rgb1="{bg}" rgb2="{bg}" width="16" height="16"/>
+    <texture name="floor_tex" type="2d" builtin="flat" rgb1="{floor_rgb}" rgb2="{floor_rgb}" mark="random" random="0.2" markrgb="0.62 0.62 0.64" width="512" height="512"/>
+    <material name="floor_mat" texture="floor_tex" texrepeat="4 4" rgba="1 1 1 1"/>
   </asset>
   <worldbody>
 {sun_xml}
-    <geom name="floor" type="plane" size="40 40 4" rgba="{floor}" {floor_contact_xml}/>
+    {floor_geom}
 {bodies_xml}
   </worldbody>
 {extra_xml}

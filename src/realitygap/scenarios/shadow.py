@@ -126,7 +126,7 @@ class ShadowScenario(ScenarioSpec):
             f'rgba="{rgba(str(p["colour"]))}" contype="0" conaffinity="0"/>\n'
             f"    </body>"
         )
-        return _with_render_settings(world_mjcf(self.name, lamp + "\n" + ball, shadows=True, sun=False),
+        return _with_render_settings(world_mjcf(self.name, lamp + "\n" + ball, shadows=True, sun=False, floor_texture=False),
                                      SHADOW_MAP_SIZE, FLOOR_GRID_M)
 
     def initialize(self, params: Params, model, data) -> None:
