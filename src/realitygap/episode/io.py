@@ -31,7 +31,7 @@ TIMING_JSON = "timing.json"
 VIDEO_KINDS = {"rgb": "rgb", "depth": "gray16", "segmentation": "gray16", "thermal": "gray16"}
 
 STREAM_SCHEMA: dict[str, dict] = {
-    "rgb": {"file": "rgb.mkv", "codec": "ffv1", "pix_fmt": "bgr0", "dtype": "uint8", "shape": "T,H,W,3",
+    "rgb": {"file": "rgb.mkv", "codec": "libx264rgb (qp 0, lossless)", "pix_fmt": "rgb24", "dtype": "uint8", "shape": "T,H,W,3",
             "unit": "sRGB", "frame": "camera", "clock": "camera"},
     "depth": {"file": "depth.mkv", "codec": "ffv1", "pix_fmt": "gray16le", "dtype": "uint16", "shape": "T,H,W",
               "unit": "mm", "frame": "camera (distance along z)", "clock": "camera", "invalid": 0},

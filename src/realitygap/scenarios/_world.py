@@ -83,7 +83,8 @@ def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", sh
   <statistic extent="10" center="0 0 1"/>
   <asset>
     <texture name="sky" type="skybox" builtin="flat" rgb1="{bg}" rgb2="{bg}" width="16" height="16"/>
-    <texture name="floor_tex" type="2d" builtin="flat" rgb1="{floor_rgb}" rgb2="{floor_rgb}" mark="random" random="0.2" markrgb="0.62 0.62 0.64" width="512" height="512"/>
+    <texture name="floor_tex" type="2d" builtin="flat" rgb1="{floor_rgb}" rgb2="{floor_rgb}"
+             mark="random" random="0.2" markrgb="0.62 0.62 0.64" width="512" height="512"/>
     <material name="floor_mat" texture="floor_tex" texrepeat="4 4" rgba="1 1 1 1"/>
   </asset>
   <worldbody>

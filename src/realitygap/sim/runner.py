@@ -125,6 +125,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
     rows: dict[str, list] = {"annotations": [], "imu": [], "gps": [], "lidar": [], "radar": []}
     state = StateRecorder(instances, body_ids, n_ticks // every["state"] + 1)
     T_world_camera = T_world_lidar = None
+    solo_cache: tuple[np.ndarray, np.ndarray] | None = None  # (poses, unoccluded pixel counts) of the last solo pass
     counts = {"physics_steps": 0, "frames": 0, "renders": 0, "lidar_rays": 0, "radar_rays": 0}
     try:
         for tick in range(n_ticks + 1):
@@ -154,7 +155,10 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                 corners = [box_corners(data.xpos[b] + data.xmat[b].reshape(3, 3) @ c, size, data.xmat[b].reshape(3, 3))
                            for b, (c, size) in zip(body_ids, boxes_local)]
                 alone_px = None
-                if any(may_be_hidden(c, i, ids, depth_m, K, T_world_camera) for i, c in enumerate(corners, start=1)):
+                poses = np.concatenate([data.xpos[body_ids].ravel(), data.xquat[body_ids].ravel(), T_world_camera.ravel()])
+                if solo_cache is not None and np.abs(poses - solo_cache[0]).max() < 1e-6:  # metres, unit quaternion
+                    alone_px = solo_cache[1]  # nothing moved (< 1 um) since the last solo pass: same unoccluded areas
+                elif any(may_be_hidden(c, i, ids, depth_m, K, T_world_camera) for i, c in enumerate(corners, start=1)):
                     region = projected_region(corners, K_wide, T_world_camera, *wide_size)
                     if region is None:
                         wide_geoms, _ = renderer.geoms_depth(data, wide_id, *wide_size, option=solo, want_depth=False)
@@ -162,6 +166,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                         wide_geoms = renderer.geoms_region(data, wide_id, *wide_size, *region, option=solo)
                     wide_ids = instance_lut[wide_geoms + 1]
                     alone_px = np.bincount(wide_ids.ravel(), minlength=len(instances) + 1)[1:]
+                    solo_cache = (poses, alone_px)
                     counts["renders"] += 1
                 counts["frames"] += 1
                 rows["annotations"].append(_annotation_rows(frame / cam.fps, frame, ids, alone_px, instances, body_ids,
