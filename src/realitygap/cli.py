@@ -131,15 +131,22 @@ def run(
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
 ) -> None:
-    """The main job on the embedded default: simulate every scenario and write the report."""
+    """The main job on the embedded default: simulate every scenario, measure it from RGB, write the report."""
     from realitygap.pipeline import plan_contexts
     from realitygap.report.overview import write_overview
     from realitygap.scenarios import scenario_names
     from realitygap.sim.rig import RigConfig
 
+    from realitygap.measure.pipeline import measure_dataset
+    from realitygap.runtime.progress import progress_bar
+
     dataset = out_dir / "dataset"
     contexts = [c for name in scenario_names() for c in plan_contexts(name, n, seed, None, RigConfig())]
     _simulate_with_progress(contexts, dataset, workers, "simulate")
+    with progress_bar(err) as bar:
+        task = bar.add_task("measure", total=None)
+        measure_dataset(dataset, workers=workers, on_done=lambda i, r: bar.advance(task),
+                        on_total=lambda total: bar.update(task, total=total))
     page = write_overview(dataset, out_dir / "report")
     out.print(f"report: {page.resolve()}")
 

@@ -25,11 +25,12 @@ def write_overview(dataset_root: Path, report_dir: Path) -> Path:
     assets = report_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     index = read_index(dataset_root)
+    from_rgb = _measured_from_rgb(Path(dataset_root))
     sections: dict[str, list[dict]] = {}
     for i in range(len(index["episode_id"])):
         episode = read_episode(Path(dataset_root) / str(index["episode_dir"][i]), streams=("rgb", "state"))
         scenario = get_scenario(str(index["scenario"][i]))
-        sections.setdefault(scenario.name, []).append(_episode_card(episode, scenario, assets))
+        sections.setdefault(scenario.name, []).append(_episode_card(episode, scenario, assets, from_rgb))
     env = Environment(loader=PackageLoader("realitygap", "report/templates"), autoescape=select_autoescape())
     page = report_dir / "index.html"
     page.write_text(env.get_template("overview.html.j2").render(
@@ -38,7 +39,19 @@ def write_overview(dataset_root: Path, report_dir: Path) -> Path:
     return page
 
 
-def _episode_card(episode, scenario, assets: Path) -> dict:
+def _measured_from_rgb(dataset_root: Path) -> dict[tuple[str, str], dict]:
+    """(episode_id, quantity) -> measurement row, when `realitygap measure` has run on the dataset."""
+    import pyarrow.parquet as pq
+
+    from realitygap.measure.pipeline import MEASUREMENTS_PARQUET
+
+    path = dataset_root / MEASUREMENTS_PARQUET
+    if not path.is_file():
+        return {}
+    return {(r["episode_id"], r["quantity"]): r for r in pq.read_table(path).to_pylist() if r["source"] == "sim"}
+
+
+def _episode_card(episode, scenario, assets: Path, from_rgb: dict) -> dict:
     params = episode.meta["context"]["params"]
     eid = episode.episode_id
     cv2.imwrite(str(assets / f"{eid}_strip.png"), cv2.cvtColor(frame_strip(episode.videos["rgb"]), cv2.COLOR_RGB2BGR))
@@ -48,8 +61,11 @@ def _episode_card(episode, scenario, assets: Path) -> dict:
     for name, quantity in scenario.predict(params).items():
         value = measured.get(name, float("nan"))
         rel = abs(value - quantity.value) / abs(quantity.value) if quantity.value else float("nan")
+        pixel = from_rgb.get((eid, name))
         law_rows.append({"name": name, "unit": quantity.unit, "law": quantity.value, "state": value,
-                         "rel_error_pct": 100 * rel})
+                         "rel_error_pct": 100 * rel,
+                         "rgb": pixel["measured"] if pixel else float("nan"),
+                         "rgb_sigma": pixel["uncertainty"] if pixel else float("nan")})
     return {"episode_id": eid, "params": json.dumps(params), "prompt": episode.meta["context"]["prompt"],
             "n_frames": episode.meta["n_frames"], "duration_s": episode.meta["duration_s"],
             "strip": f"assets/{eid}_strip.png", "plot": f"assets/{eid}_trajectory.png", "law_rows": law_rows}
