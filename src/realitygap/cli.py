@@ -132,13 +132,12 @@ def run(
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
 ) -> None:
     """The main job on the embedded default: simulate every scenario, measure it from RGB, write the report."""
+    from realitygap.measure.pipeline import measure_dataset
     from realitygap.pipeline import plan_contexts
     from realitygap.report.overview import write_overview
+    from realitygap.runtime.progress import progress_bar
     from realitygap.scenarios import scenario_names
     from realitygap.sim.rig import RigConfig
-
-    from realitygap.measure.pipeline import measure_dataset
-    from realitygap.runtime.progress import progress_bar
 
     dataset = out_dir / "dataset"
     contexts = [c for name in scenario_names() for c in plan_contexts(name, n, seed, None, RigConfig())]
