@@ -1,7 +1,9 @@
 """Measurement survives what real and generated videos do: another frame rate and size (calibration
 scaled), H.264 compression, motion blur and mild noise.
 
-Allowance: the issue-5 tolerances widened by 1 percentage point (g 3 %, restitution 4 %, period 2 %).
+Allowance: the issue-5 tolerances widened by 1 percentage point (g 3 %, restitution 4 %, period 2 %,
+stopping distances and momentum ratio 4 %). Not covered yet: projectile g reads 4.8 % high under
+this 1/30 s blur (the fast launch smears over ~20 px).
 """
 
 import cv2
@@ -20,6 +22,9 @@ CASES = [
     ("drop", {"height_m": 1.5}, "g_m_s2", 0.03),
     ("bounce", {"height_m": 1.5, "restitution": 0.7}, "restitution", 0.04),
     ("pendulum", {"length_m": 0.8, "release_angle_deg": 30.0}, "period_s", 0.02),
+    ("slide", {}, "stopping_distance_m", 0.04),
+    ("braking", {}, "stopping_distance_m", 0.04),
+    ("collision", {}, "momentum_ratio", 0.04),
 ]
 
 
