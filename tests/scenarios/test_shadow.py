@@ -21,6 +21,7 @@ import pytest
 
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
+from realitygap.measure.shadow import floor_back_projection, measure_shadow
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.shadow import (
     BALL_RADIUS_M,
@@ -156,51 +157,6 @@ def test_world_lighting_is_as_documented():
 
 
 # --- rendered shadow -------------------------------------------------------------------------------
-
-def floor_back_projection(K: np.ndarray, T_world_camera: np.ndarray, width: int, height: int
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """World points (H, W, 3) where each pixel centre's ray meets the floor z = 0 (NaN where it does
-    not, above the horizon) and each pixel's floor area (H, W) in m^2 (from its four corners)."""
-    rows, cols = np.mgrid[0:height, 0:width].astype(float)
-
-    def hit(u, v):
-        rays = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], axis=-1) @ T_world_camera[:3, :3].T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            reach = -T_world_camera[2, 3] / rays[..., 2]
-        points = T_world_camera[:3, 3] + reach[..., None] * rays
-        return np.where((rays[..., 2] < 0)[..., None], points, np.nan)
-
-    corners = [hit(cols + du, rows + dv) for du, dv in ((-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5))]
-    x, y = np.stack([c[..., 0] for c in corners]), np.stack([c[..., 1] for c in corners])
-    area = 0.5 * np.abs(np.sum(x * np.roll(y, -1, axis=0) - np.roll(x, -1, axis=0) * y, axis=0))  # shoelace
-    return hit(cols, rows), area
-
-
-def measure_shadow(rgb: np.ndarray, segmentation: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray,
-                   region_centre_m: np.ndarray, region_radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Shadow centroid (N, 2) on the floor in world metres and shadow area (N,) in m^2, per frame.
-
-    Floor pixels (ray meets z = 0 within `region_radius_m` of `region_centre_m`, not the object) are
-    compared with the shadow-free background (per-pixel median over time: the moving shadow covers
-    any pixel in < 25 % of the frames). Weight w = (background - pixel) / (background - umbra) in
-    [0, 1], the umbra being the deep-shadow level; w counts partly covered (anti-aliased) edge
-    pixels fractionally. Each pixel contributes its floor area, so perspective does not bias the
-    centroid: centre = sum(w A p) / sum(w A), area = sum(w A).
-    """
-    gray = rgb.astype(float).mean(axis=-1)
-    points, pixel_area = floor_back_projection(K, T_world_camera, gray.shape[2], gray.shape[1])
-    with np.errstate(invalid="ignore"):
-        near = np.hypot(points[..., 0] - region_centre_m[0], points[..., 1] - region_centre_m[1]) < region_radius_m
-    floor = near & np.isfinite(pixel_area)
-    background = np.median(gray, axis=0)
-    drop = np.where(floor & (segmentation == 0), background - gray, 0.0)
-    umbra = float(np.median(gray[drop > 0.7 * drop.max()]))
-    weight = np.clip(drop / np.maximum(background - umbra, 1e-9), 0.0, 1.0) * np.where(floor, pixel_area, 0.0)
-    xy = np.where(floor[..., None], points[..., :2], 0.0)
-    area = weight.sum(axis=(1, 2))
-    centre = np.einsum("thw,hwk->tk", weight, xy) / area[:, None]
-    return centre, area
-
 
 def _rendered_shadow(episode, spec, params):
     p = spec.resolve_params(params)

@@ -31,6 +31,7 @@ from realitygap.episode.io import EPISODE_JSON, read_episode, sha256_file
 from realitygap.measure.backproject import MeasuredTrack, backproject_track
 from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
+from realitygap.measure.shadow import IMAGE_MEASUREMENTS
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.runtime.atomic import write_bytes_atomic
@@ -86,6 +87,9 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
         fits = fit_law(scenario.name, params, tracks_m)
     except KeyError:  # no law fit for this scenario yet: permanence and Physics-IQ rows only
         fits = {}
+    if scenario.name in IMAGE_MEASUREMENTS:
+        fits = {**fits, **IMAGE_MEASUREMENTS[scenario.name](params, rgb, t_s, _object_masks(tracks, rgb.shape), K,
+                                                             T_world_camera)}
     truth = scenario.measure_state(params, reference.tables["state"])
     law = {name: q.value for name, q in scenario.predict(params).items()}
 
@@ -171,6 +175,16 @@ def _measure_task(task: tuple[str, str, str, str, str, str]) -> str:
         row.update(episode_id=eid, source=source, scenario=scenario, episode_sha256=sha)
     _write_parquet(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))
     return out
+
+
+def _object_masks(tracks, shape) -> np.ndarray:
+    """(T, H, W) bool: each tracked object's bounding box, 2 px wider (pixels not to read as background)."""
+    masks = np.zeros(shape[:3], bool)
+    for track in tracks:
+        for frame, (x0, y0, x1, y1) in enumerate(track.bbox_px):
+            if x0 >= 0:
+                masks[frame, max(y0 - 2, 0): y1 + 3, max(x0 - 2, 0): x1 + 3] = True
+    return masks
 
 
 def _resize_seed(seed, shape_hw: tuple[int, int]):
