@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from realitygap.runtime.errors import InputError, RealitygapError, one_line
+from realitygap.sim.rig import SENSOR_NAMES
 
 app = typer.Typer(
     add_completion=False,
@@ -59,7 +60,7 @@ def simulate(
     seed: int = typer.Option(0, "--seed", help="dataset seed; episode i is the same for any --n"),
     out_dir: Path = typer.Option(..., "--out", help="dataset folder (created; resumable)"),
     param: List[str] = typer.Option([], "--param", help="fix a parameter: name=value (repeatable)"),
-    sensors: str = typer.Option("rgb,depth,segmentation,lidar,imu,gps", "--sensors", help="comma-separated sensors"),
+    sensors: str = typer.Option(",".join(SENSOR_NAMES), "--sensors", help="comma-separated sensors"),
     size: int = typer.Option(256, "--size", help="image width and height in pixels"),
     fps: int = typer.Option(30, "--fps", help="camera frame rate"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),

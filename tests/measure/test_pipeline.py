@@ -84,3 +84,18 @@ def test_low_gravity_world_is_measured_as_five(tmp_path):
     rows = measure_episode(tmp_path / "ep", tmp_path / "ep")
     g = next(r for r in rows if r["quantity"] == "g_m_s2")
     assert g["measured"] == pytest.approx(5.0, rel=0.02)
+
+
+def test_radar_and_thermal_rows_where_those_sensors_exist(tmp_path):
+    """Cross-sensor coherence: the warm quadrotor (308 K) seen by the thermal camera at the radiance
+    ratio its declared temperature gives, and radar radial velocities at the declared noise."""
+    rig = RigConfig(camera=CameraConfig(width=128, height=128))
+    spec = get_scenario("quadrotor")
+    params = spec.resolve_params({})
+    simulate_episode(Context(scenario="quadrotor", params=params, seed=0, rig=rig), spec, tmp_path / "ep")
+    rows = {r["quantity"]: r for r in measure_episode(tmp_path / "ep", tmp_path / "ep")}
+    thermal = rows["thermal_radiance_ratio"]
+    assert thermal["ground_truth"] > 1.1
+    assert thermal["measured"] == pytest.approx(thermal["ground_truth"], rel=0.05)
+    radar = rows["radar_radial_velocity_rms_m_s"]
+    assert radar["measured"] < 2 * rig.radar.velocity_noise_std_m_s

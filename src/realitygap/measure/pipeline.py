@@ -55,9 +55,56 @@ SCHEMA = pa.schema([
 def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
     """Rows (one per quantity) measuring the episode at `episode_path` against the ground truth at
     `reference_path` (the same folder for a ground-truth episode)."""
-    episode = read_episode(episode_path, streams=("rgb",))
+    episode = read_episode(episode_path, streams=("rgb", "thermal", "radar"))
     reference = read_episode(reference_path, streams=("rgb", "segmentation", "annotations", "state"))
-    return measure_video(episode.videos["rgb"], episode.video_t_s["rgb"], episode.K, episode.T_world_camera, reference)
+    rows = measure_video(episode.videos["rgb"], episode.video_t_s["rgb"], episode.K, episode.T_world_camera, reference)
+    return rows + sensor_rows(episode, reference)
+
+
+def sensor_rows(episode, reference) -> list[dict]:
+    """Cross-sensor coherence where those sensors exist, against the ground-truth state and scene:
+
+    - radar: RMS of (detected radial velocity of the sensor body - radial velocity of the ground-truth
+      velocity along the line of sight), ground truth 0, uncertainty the declared noise;
+    - thermal: mean radiance on the object over mean radiance of the floor (segmentation of the
+      reference), against the ratio the declared temperatures and emissivities give.
+    """
+    rows = []
+    scenario = get_scenario(reference.meta["context"]["scenario"])
+    instance = next((i for i in reference.meta["instances"] if i["body"] == scenario.sensor_body), None)
+    radar = episode.tables.get("radar")
+    if radar is not None and instance is not None and len(radar["t_s"]):
+        own = np.asarray(radar["instance_id"]) == instance["id"]
+        if own.any():
+            state = reference.tables["state"]
+            rows_body = np.asarray(state["body"]) == scenario.sensor_body
+            t = np.asarray(radar["t_s"])[own]
+            centre = np.stack([np.interp(t, state["t_s"][rows_body], state[f"position_{a}_m"][rows_body]) for a in "xyz"], 1)
+            velocity = np.stack([np.interp(t, state["t_s"][rows_body], state[f"velocity_{a}_m_s"][rows_body]) for a in "xyz"], 1)
+            origin = np.array(episode.meta["calibration"]["radar"]["T_world_radar"])[:3, 3]
+            sight = (centre - origin) / np.linalg.norm(centre - origin, axis=1, keepdims=True)
+            residual = np.asarray(radar["radial_velocity_m_s"])[own] - np.einsum("ij,ij->i", velocity, sight)
+            noise = episode.meta["context"]["rig"]["radar"]["velocity_noise_std_m_s"]
+            rows.append(_row("radar_radial_velocity_rms_m_s", "m/s", float(np.sqrt(np.mean(residual**2))), noise, 0.0, 0.0,
+                             method="radar vs ground-truth velocity along the line of sight",
+                             note=f"{int(own.sum())} detections; declared noise {noise} m/s"))
+    thermal = episode.videos.get("thermal")
+    if thermal is not None and instance is not None and thermal.shape[:3] == reference.videos["segmentation"].shape:
+        seg = reference.videos["segmentation"]
+        on_object, on_floor = seg == instance["id"], seg == 0
+        background = thermal[on_floor].astype(float)
+        # Sky (253 K) and floor (ambient) are two levels; the floor is the warmer one.
+        on_floor &= thermal > 0.5 * (np.percentile(background, 1) + np.percentile(background, 99)) - 1
+        if on_object.sum() > 20 and on_floor.sum() > 100:
+            calib = episode.meta["calibration"]["thermal"]
+            measured = float(thermal[on_object].mean() / thermal[on_floor].mean())
+            ambient = episode.meta["context"]["rig"]["thermal"]["ambient_k"]
+            from realitygap.sim.thermal import radiance_w_m2_sr
+
+            expected = calib["radiance_w_m2_sr_by_instance"][instance["name"]] / float(radiance_w_m2_sr(ambient, 0.95, ambient))
+            rows.append(_row("thermal_radiance_ratio", "", measured, math.nan, expected, expected,
+                             method="mean object radiance / mean floor radiance"))
+    return rows
 
 
 def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray, reference) -> list[dict]:
