@@ -1,8 +1,8 @@
 """Measurement survives what real and generated videos do: another frame rate and size (calibration
 scaled), H.264 compression, motion blur and mild noise.
 
-Allowance: the issue-5 tolerances widened by 1 percentage point (g 3 %, restitution 4 %, period 2 %,
-stopping distances and momentum ratio 4 %). Not covered yet: projectile g reads 4.8 % high under
+Allowance: the issue-5 tolerances widened by one unit (g 3 %, restitution 4 %, period 2 %, stopping
+distances and momentum ratio 4 %, door angle 3 degrees, occlusion reappearance 3 frames). Not covered yet: projectile g reads 4.8 % high under
 this 1/30 s blur (the fast launch smears over ~20 px).
 """
 
@@ -18,13 +18,15 @@ from realitygap.sim.rig import CameraConfig, RigConfig
 from tests.conftest import simulate_to
 
 GT_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=320, height=320, fps=60))
-CASES = [
-    ("drop", {"height_m": 1.5}, "g_m_s2", 0.03),
-    ("bounce", {"height_m": 1.5, "restitution": 0.7}, "restitution", 0.04),
-    ("pendulum", {"length_m": 0.8, "release_angle_deg": 30.0}, "period_s", 0.02),
-    ("slide", {}, "stopping_distance_m", 0.04),
-    ("braking", {}, "stopping_distance_m", 0.04),
-    ("collision", {}, "momentum_ratio", 0.04),
+CASES = [  # (scenario, params, quantity, tolerance, "rel" | "abs" in the quantity's unit)
+    ("drop", {"height_m": 1.5}, "g_m_s2", 0.03, "rel"),
+    ("bounce", {"height_m": 1.5, "restitution": 0.7}, "restitution", 0.04, "rel"),
+    ("pendulum", {"length_m": 0.8, "release_angle_deg": 30.0}, "period_s", 0.02, "rel"),
+    ("slide", {}, "stopping_distance_m", 0.04, "rel"),
+    ("braking", {}, "stopping_distance_m", 0.04, "rel"),
+    ("collision", {}, "momentum_ratio", 0.04, "rel"),
+    ("door", {}, "final_angle_rad", np.radians(3.0), "abs"),  # 2 degrees + 1
+    ("occlusion", {}, "reemerge_start_time_s", 3 / 30, "abs"),  # 2 frames + 1
 ]
 
 
@@ -48,12 +50,13 @@ def test_scaled_intrinsics_project_consistently():
     assert uv2[0] == pytest.approx((uv[0] + 0.5) * 0.75 - 0.5)
 
 
-@pytest.mark.parametrize("scenario, params, quantity, tolerance", CASES, ids=[c[0] for c in CASES])
-def test_measured_after_resampling_compression_blur_and_noise(tmp_path, scenario, params, quantity, tolerance):
+@pytest.mark.parametrize("scenario, params, quantity, tolerance, kind", CASES, ids=[c[0] for c in CASES])
+def test_measured_after_resampling_compression_blur_and_noise(tmp_path, scenario, params, quantity, tolerance, kind):
     reference = read_episode(simulate_to(tmp_path, scenario, params, rig=GT_RIG))
     video = degrade(reference.videos["rgb"], 240, seed=1)
     t_s = (np.arange(len(video)) * 2 + 0.5) / 60.0  # mid-exposure of each averaged pair
     K = scale_intrinsics(reference.K, (320, 320), (240, 240))
     rows = measure_video(video, t_s, K, reference.T_world_camera, reference)
     row = next(r for r in rows if r["quantity"] == quantity)
-    assert abs(row["measured"] - row["ground_truth"]) < tolerance * abs(row["ground_truth"]), row
+    limit = tolerance * abs(row["ground_truth"]) if kind == "rel" else tolerance
+    assert abs(row["measured"] - row["ground_truth"]) < limit, row
