@@ -2,8 +2,9 @@
 scaled), H.264 compression, motion blur and mild noise.
 
 Allowance: the issue-5 tolerances widened by one unit (g 3 %, restitution 4 %, period 2 %, stopping
-distances and momentum ratio 4 %, door angle 3 degrees, occlusion reappearance 3 frames). Not covered yet: projectile g reads 4.8 % high under
-this 1/30 s blur (the fast launch smears over ~20 px).
+distances and momentum ratio 4 %, door angle 3 degrees, occlusion reappearance 3 frames).
+Not covered yet: projectile g reads 4.8 % high under this 1/30 s blur (the fast launch smears over
+~20 px).
 """
 
 import cv2
