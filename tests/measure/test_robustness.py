@@ -3,8 +3,8 @@ scaled), H.264 compression, motion blur and mild noise.
 
 Allowance: the issue-5 tolerances widened by one unit (g 3 %, restitution 4 %, period 2 %, stopping
 distances and momentum ratio 4 %, door angle 3 degrees, occlusion reappearance 3 frames).
-Not covered yet: projectile g reads 4.8 % high under this 1/30 s blur (the fast launch smears over
-~20 px).
+The projectile is tested without the 1/30 s blur (its fast launch smears over ~20 px and g then reads
+4.8 % high, outside the allowance); with frames dropped instead it meets 3 %.
 """
 
 import cv2
@@ -61,3 +61,17 @@ def test_measured_after_resampling_compression_blur_and_noise(tmp_path, scenario
     row = next(r for r in rows if r["quantity"] == quantity)
     limit = tolerance * abs(row["ground_truth"]) if kind == "rel" else tolerance
     assert abs(row["measured"] - row["ground_truth"]) < limit, row
+
+
+def test_projectile_after_resampling_compression_and_noise(tmp_path):
+    """The fast projectile at another frame rate (60 -> 30 fps by dropping frames: a short exposure)
+    and size, with noise and H.264: g within 3 %."""
+    reference = read_episode(simulate_to(tmp_path, "projectile", {}, rig=GT_RIG))
+    rng = np.random.default_rng(2)
+    frames = reference.videos["rgb"][::2].astype(np.float32)
+    resized = np.stack([cv2.resize(f, (240, 240), interpolation=cv2.INTER_AREA) for f in frames])
+    video = reencode_h264(np.clip(resized + rng.normal(0, 2.0, resized.shape), 0, 255).astype(np.uint8), fps=30.0)
+    t_s = np.arange(len(video)) * 2 / 60.0
+    rows = measure_video(video, t_s, scale_intrinsics(reference.K, (320, 320), (240, 240)), reference.T_world_camera, reference)
+    g = next(r for r in rows if r["quantity"] == "g_m_s2")
+    assert abs(g["measured"] - g["ground_truth"]) < 0.03 * g["ground_truth"], g
