@@ -102,13 +102,12 @@ def measure(
     truth; writes measurements.parquet and error_floor.parquet. Episodes already measured are skipped."""
     import pyarrow.parquet as pq
 
-    from realitygap.episode.dataset import read_index
-    from realitygap.measure.pipeline import ERROR_FLOOR_PARQUET, measure_dataset
+    from realitygap.measure.pipeline import ERROR_FLOOR_PARQUET, measure_dataset, verify_dataset
     from realitygap.runtime.progress import progress_bar
 
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
-    read_index(dataset)  # one clear error for a folder that is no dataset
+    verify_dataset(dataset)  # one clear error for a folder that is no dataset or a corrupt episode, before any output
     with progress_bar(err) as bar:
         task = bar.add_task("measure", total=None)
         path = measure_dataset(dataset, workers=workers, on_done=lambda i, r: bar.advance(task),

@@ -99,3 +99,19 @@ def test_radar_and_thermal_rows_where_those_sensors_exist(tmp_path):
     assert thermal["measured"] == pytest.approx(thermal["ground_truth"], rel=0.05)
     radar = rows["radar_radial_velocity_rms_m_s"]
     assert radar["measured"] < 2 * rig.radar.velocity_noise_std_m_s
+
+
+def test_corrupt_episode_is_one_clear_error(tmp_path, capsys):
+    from realitygap.cli import main
+
+    contexts = plan_contexts("drop", 1, 0, {"height_m": 0.5}, RigConfig(sensors=("rgb", "segmentation"),
+                                                                        camera=CameraConfig(width=48, height=48)))
+    simulate_dataset(contexts, tmp_path)
+    video = next(tmp_path.glob("episodes/sim/*/rgb.mkv"))
+    data = bytearray(video.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    video.write_bytes(bytes(data))
+    with pytest.raises(SystemExit) as done:
+        main(["measure", str(tmp_path), "--workers", "1"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "corrupt" in err and len(err.strip().splitlines()) == 1

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from realitygap.episode.dataset import episode_dir, read_index
-from realitygap.episode.io import EPISODE_JSON, read_episode, sha256_file
+from realitygap.episode.io import EPISODE_JSON, read_episode, sha256_file, verify_episode
 from realitygap.measure.backproject import MeasuredTrack, backproject_track
 from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
@@ -35,6 +35,7 @@ from realitygap.measure.shadow import IMAGE_MEASUREMENTS
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.runtime.atomic import write_bytes_atomic
+from realitygap.runtime.errors import InputError
 from realitygap.runtime.executor import run_tasks
 from realitygap.scenarios import get_scenario
 
@@ -167,7 +168,7 @@ def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object
     """Measure every complete episode of the dataset (skipping those already measured); returns the
     path of measurements.parquet."""
     root = Path(root)
-    index = read_index(root)
+    index = verify_dataset(root)
     tasks, cached = [], []
     for eid, source in zip(index["episode_id"], index["source"]):
         path = episode_dir(root, str(source), str(eid))
@@ -187,6 +188,15 @@ def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object
     _write_parquet(root / MEASUREMENTS_PARQUET, table)
     _write_parquet(root / ERROR_FLOOR_PARQUET, error_floor(table))
     return root / MEASUREMENTS_PARQUET
+
+
+def verify_dataset(root: Path) -> dict[str, np.ndarray]:
+    """The dataset's index, after checking every episode's checksums; InputError names the first bad one."""
+    index = read_index(root)
+    for eid, source in zip(index["episode_id"], index["source"]):
+        if not verify_episode(episode_dir(root, str(source), str(eid))):
+            raise InputError(f"episode {source}/{eid} is corrupt or incomplete (checksum mismatch): simulate or import it again")
+    return index
 
 
 def error_floor(table: pa.Table) -> pa.Table:
