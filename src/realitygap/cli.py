@@ -77,6 +77,44 @@ def simulate(
 
 
 @app.command()
+def predict(
+    source: str = typer.Option(..., "--source", help="source name: sim or a negative control (see `realitygap sources`)"),
+    contexts: Path = typer.Option(..., "--contexts", help="dataset whose ground-truth contexts are predicted"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="dataset to write into (default: the --contexts dataset)"),
+    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+) -> None:
+    """Predict every context of a dataset with a source, into the same episode format."""
+    from realitygap.episode.dataset import read_index
+    from realitygap.pipeline import predict_dataset
+    from realitygap.runtime.progress import progress_bar
+    from realitygap.sources.twins import get_source
+
+    get_source(source)
+    total = sum(1 for s in read_index(contexts)["source"] if s == "sim")
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    with progress_bar(err) as bar:
+        task = bar.add_task(f"predict {source}", total=total)
+        outcomes = predict_dataset(source, contexts, out_dir, workers=workers, on_done=lambda i, o: bar.advance(task))
+    skipped = sum(o.skipped for o in outcomes)
+    out.print(f"predicted {len(outcomes) - skipped} episodes with {source} ({skipped} already complete) "
+              f"into {out_dir or contexts}")
+
+
+@app.command()
+def sources() -> None:
+    """List the sources: the reference twin and the negative controls with their defects."""
+    from realitygap.sources.twins import SOURCES
+
+    table = Table(title="realitygap sources")
+    table.add_column("source", style="bold")
+    table.add_column("what it is")
+    for name, src in SOURCES.items():
+        table.add_row(name, src.description)
+    out.print(table)
+
+
+@app.command()
 def info(dataset: Path = typer.Argument(..., help="dataset folder")) -> None:
     """Summarise a dataset: sources, scenarios, episodes, frames, integrity."""
     from realitygap.report.summary import dataset_summary

@@ -75,3 +75,38 @@ def _simulate_task(task: tuple[str, str]) -> EpisodeOutcome:
 
     simulate_episode(context, get_scenario(context.scenario), out, source="sim")
     return EpisodeOutcome(context.episode_id, context.scenario, skipped=False)
+
+
+def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None = None, workers: int = 1,
+                    on_done: Callable[[int, EpisodeOutcome], None] | None = None) -> list[EpisodeOutcome]:
+    """Predict, with source `source_name`, every ground-truth context of the dataset at `contexts_root`
+    into `out_root` (default: the same dataset, under episodes/<source_name>/). Finished episodes are
+    skipped; the index is rebuilt."""
+    from realitygap.episode.dataset import read_index
+    from realitygap.episode.io import read_meta
+    from realitygap.sources.twins import get_source
+
+    get_source(source_name)  # one clear error for an unknown source, before any work
+    contexts_root = Path(contexts_root)
+    out_root = ensure_writable_dir(Path(out_root) if out_root else contexts_root)
+    open_dataset(out_root)
+    index = read_index(contexts_root)
+    contexts = [read_meta(episode_dir(contexts_root, "sim", str(eid)))["context"]
+                for eid, source in zip(index["episode_id"], index["source"]) if source == "sim"]
+    remove_stale_partials(out_root / "episodes" / source_name)
+    tasks = [(source_name, Context.model_validate(c).model_dump_json(), str(out_root)) for c in contexts]
+    outcomes = run_tasks(_predict_task, tasks, workers=workers, on_done=on_done)
+    rebuild_index(out_root)
+    return outcomes
+
+
+def _predict_task(task: tuple[str, str, str]) -> EpisodeOutcome:
+    from realitygap.sources.twins import get_source
+
+    source_name, context_json, root = task
+    context = Context.model_validate_json(context_json)
+    out = episode_dir(Path(root), source_name, context.episode_id)
+    if verify_episode(out):
+        return EpisodeOutcome(context.episode_id, context.scenario, skipped=True)
+    get_source(source_name).predict(context, out)
+    return EpisodeOutcome(context.episode_id, context.scenario, skipped=False)

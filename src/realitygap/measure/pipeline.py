@@ -146,6 +146,12 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
         rows.append(_row(name, fit.unit, fit.value, fit.uncertainty, _ground_truth(name, truth, params, scenario, law),
                          law.get(name, math.nan), fit.residual_rms, fit.residual_unit, fit.reduced_chi2, fit.method, fit.note))
 
+    sensor_track = tracks_m.get(next((i.name for i in scenario.instances if i.body == scenario.sensor_body), ""))
+    if sensor_track is not None:
+        rows.append(_row("largest_jump_m", "m", largest_jump_m(sensor_track, scenario.predict_position(params, sensor_track.t_s)),
+                         math.nan, 0.0, 0.0, method="max frame-to-frame change of (track - law), metres",
+                         note="a teleport shows as a jump; smooth deviations from the law do not"))
+
     expected_ref = expected_visible_from_annotations(reference, [t.name for t in tracks])
     fps_ref = reference.meta["rates_hz"]["camera"]
     nearest = np.clip(np.rint(np.asarray(t_s) * fps_ref).astype(int), 0, expected_ref.shape[1] - 1)
@@ -188,6 +194,15 @@ def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object
     _write_parquet(root / MEASUREMENTS_PARQUET, table)
     _write_parquet(root / ERROR_FLOOR_PARQUET, error_floor(table))
     return root / MEASUREMENTS_PARQUET
+
+
+def largest_jump_m(track, law_position_m: np.ndarray) -> float:
+    """Largest change between consecutive measured frames of the track's deviation from the law
+    (metres): constant offsets and slow drifts cancel, a teleport of d metres reads d."""
+    deviation = np.asarray(track.position_m) - np.asarray(law_position_m)
+    valid = np.asarray(track.valid)
+    steps = np.linalg.norm(np.diff(deviation[valid], axis=0), axis=1)
+    return float(steps.max()) if steps.size else math.nan
 
 
 def verify_dataset(root: Path) -> dict[str, np.ndarray]:
