@@ -79,3 +79,15 @@ def test_console_script_exit_code_and_single_line():
     assert result.stderr.strip().splitlines() == [
         "error: parameter height_m=-1 m is outside its domain [0.3, 3] m"]
     assert not Path("/nonexistent-realitygap-test").exists()
+
+
+def test_predict_with_a_negative_control_and_unknown_source(tmp_path, capsys):
+    run_cli(["simulate", "drop", "--n", "1", "--out", tmp_path, *FAST], capsys)
+    code, out, _ = run_cli(["predict", "--source", "low_gravity", "--contexts", tmp_path], capsys)
+    assert code == 0 and "predicted 1 episodes with low_gravity" in out
+    index = read_index(tmp_path)
+    assert sorted(index["source"]) == ["low_gravity", "sim"]
+    code, _, err = run_cli(["predict", "--source", "dream", "--contexts", tmp_path], capsys)
+    assert code == 2 and "unknown source 'dream'" in err and len(err.strip().splitlines()) == 1
+    code, out, _ = run_cli(["sources"], capsys)
+    assert code == 0 and "teleport" in out and "vanishing_object" in out
