@@ -78,9 +78,10 @@ def simulate(
 
 @app.command()
 def predict(
-    source: str = typer.Option(..., "--source", help="source name: sim or a negative control (see `realitygap sources`)"),
+    source: str = typer.Option(..., "--source", help="source name: sim, a negative control or video (see `realitygap sources`)"),
     contexts: Path = typer.Option(..., "--contexts", help="dataset whose ground-truth contexts are predicted"),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="dataset to write into (default: the --contexts dataset)"),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="video source: CSV/JSON mapping files to episode ids"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
 ) -> None:
     """Predict every context of a dataset with a source, into the same episode format."""
@@ -89,6 +90,14 @@ def predict(
     from realitygap.runtime.progress import progress_bar
     from realitygap.sources.twins import get_source
 
+    if source == "video":
+        from realitygap.sources.video import import_videos
+
+        if manifest is None:
+            raise InputError("--source video needs --manifest FILE (see `realitygap contexts` for a template)")
+        ids = import_videos(manifest, contexts, source_name="video", out_root=out_dir)
+        out.print(f"imported {len(ids)} videos into {out_dir or contexts} (source video)")
+        return
     get_source(source)
     total = sum(1 for s in read_index(contexts)["source"] if s == "sim")
     if workers < 1:
@@ -111,7 +120,23 @@ def sources() -> None:
     table.add_column("what it is")
     for name, src in SOURCES.items():
         table.add_row(name, src.description)
+    table.add_row("video", "videos made elsewhere (any text/image-to-video model or a real camera), imported through "
+                  "a manifest: `realitygap predict --source video --manifest M --contexts DATASET`")
     out.print(table)
+
+
+@app.command()
+def contexts(
+    dataset: Path = typer.Argument(..., help="dataset folder"),
+    out_dir: Path = typer.Option(..., "--out", help="folder for prompts.jsonl, first frames and a manifest template"),
+) -> None:
+    """Export what a user needs to generate matching videos elsewhere: prompts, conditioning frames."""
+    from realitygap.episode.dataset import ensure_writable_dir
+    from realitygap.sources.video import export_contexts
+
+    ensure_writable_dir(out_dir)
+    path = export_contexts(dataset, out_dir)
+    out.print(f"contexts: {path}")
 
 
 @app.command()

@@ -91,3 +91,20 @@ def test_predict_with_a_negative_control_and_unknown_source(tmp_path, capsys):
     assert code == 2 and "unknown source 'dream'" in err and len(err.strip().splitlines()) == 1
     code, out, _ = run_cli(["sources"], capsys)
     assert code == 0 and "teleport" in out and "vanishing_object" in out
+
+
+def test_contexts_export_and_video_import_through_the_cli(tmp_path, capsys):
+    import shutil
+
+    run_cli(["simulate", "drop", "--n", "1", "--out", tmp_path / "data", *FAST], capsys)
+    code, out, _ = run_cli(["contexts", tmp_path / "data", "--out", tmp_path / "ctx"], capsys)
+    assert code == 0 and (tmp_path / "ctx" / "prompts.jsonl").is_file()
+    eid = read_index(tmp_path / "data")["episode_id"][0]
+    shutil.copy(next((tmp_path / "data").glob(f"episodes/sim/{eid}/rgb.mkv")), tmp_path / "ctx" / "clip.mkv")
+    (tmp_path / "ctx" / "m.csv").write_text(f"file,episode_id\nclip.mkv,{eid}\n")
+    code, out, _ = run_cli(["predict", "--source", "video", "--manifest", tmp_path / "ctx" / "m.csv",
+                            "--contexts", tmp_path / "data"], capsys)
+    assert code == 0 and "imported 1 videos" in out
+    assert sorted(read_index(tmp_path / "data")["source"]) == ["sim", "video"]
+    code, _, err = run_cli(["predict", "--source", "video", "--contexts", tmp_path / "data"], capsys)
+    assert code == 2 and "needs --manifest" in err

@@ -58,7 +58,17 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
     `reference_path` (the same folder for a ground-truth episode)."""
     episode = read_episode(episode_path, streams=("rgb", "thermal", "radar"))
     reference = read_episode(reference_path, streams=("rgb", "segmentation", "annotations", "state"))
-    rows = measure_video(episode.videos["rgb"], episode.video_t_s["rgb"], episode.K, episode.T_world_camera, reference)
+    rgb, t_s = episode.videos["rgb"], episode.video_t_s["rgb"]
+    capture = episode.meta.get("import", {}).get("resampling", {}).get("time", {}).get("capture_t_s")
+    if capture is not None and len(capture) == len(rgb):
+        # An imported clip resampled to the context's rate repeats or skips source frames; physics is
+        # measured on the distinct source frames at their true capture times (nearest-frame times are
+        # off by up to half a source period: -4 % in g for 25 -> 30 fps), Physics-IQ on the resampled video.
+        capture = np.asarray(capture, float)
+        first = np.flatnonzero(np.r_[True, np.diff(capture) > 0])
+        rows = measure_video(rgb[first], capture[first], episode.K, episode.T_world_camera, reference, iq_rgb=rgb)
+    else:
+        rows = measure_video(rgb, t_s, episode.K, episode.T_world_camera, reference)
     return rows + sensor_rows(episode, reference)
 
 
@@ -108,14 +118,17 @@ def sensor_rows(episode, reference) -> list[dict]:
     return rows
 
 
-def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray, reference) -> list[dict]:
+def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray, reference,
+                  iq_rgb: np.ndarray | None = None) -> list[dict]:
     """Rows measuring a video (frames (T, H, W, 3) uint8 at times `t_s`, calibration K, T_world_camera)
     of `reference`'s context against `reference` (a ground-truth Episode with rgb, segmentation,
     annotations and state). The video may have another size and frame rate than the reference:
-    seed masks are resized and the expected visibility is taken at the nearest reference frame."""
+    seed masks are resized and the expected visibility is taken at the nearest reference frame.
+    `iq_rgb` (default `rgb`) is the video compared frame by frame with the reference for Physics-IQ."""
     scenario = get_scenario(reference.meta["context"]["scenario"])
     params = scenario.resolve_params(reference.meta["context"]["params"])
     seeds = [_resize_seed(seed, rgb.shape[1:3]) for seed in seeds_from_episode(reference)]
+    iq_rgb = rgb if iq_rgb is None else iq_rgb
     tracks = track_objects(rgb, t_s, seeds)
     classes = {inst.name: inst.class_name for inst in scenario.instances}
     tracks_m = {}
@@ -160,8 +173,8 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     rows.append(_row("spontaneous_events", "count", report["n_spontaneous_events"], 0.0, 0.0, 0.0, method="permanence"))
 
     reference_rgb = reference.videos["rgb"]
-    if reference_rgb.shape == rgb.shape:
-        metrics = compare_videos(rgb, reference_rgb)
+    if reference_rgb.shape == iq_rgb.shape:
+        metrics = compare_videos(iq_rgb, reference_rgb)
         for name in ("spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou"):
             rows.append(_row(name, "", getattr(metrics, name), math.nan, 1.0, 1.0, method="physics_iq"))
         rows.append(_row("mse", "", metrics.mse, math.nan, 0.0, 0.0, method="physics_iq"))
