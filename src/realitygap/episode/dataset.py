@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from realitygap import __version__
 from realitygap.episode.io import EPISODE_JSON, read_meta
-from realitygap.runtime.atomic import write_bytes_atomic, write_json_atomic
+from realitygap.runtime.atomic import write_json_atomic, write_parquet_atomic
 from realitygap.runtime.errors import InputError
 
 DATASET_JSON = "dataset.json"
@@ -135,9 +135,7 @@ def rebuild_index(root: Path) -> dict[str, np.ndarray]:
     rows.sort(key=lambda r: (r["source"], r["scenario"], r["episode_id"]))
     columns = {k: [r[k] for r in rows] for k in (rows[0] if rows else _EMPTY_INDEX)}
     table = pa.Table.from_pydict(columns, schema=_INDEX_SCHEMA)
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    write_bytes_atomic(root / INDEX_PARQUET, sink.getvalue().to_pybytes())
+    write_parquet_atomic(root / INDEX_PARQUET, table)
     sources = sorted({r["source"] for r in rows})
     if dataset_meta.get("sources") != sources:
         write_json_atomic(root / DATASET_JSON, {**dataset_meta, "sources": sources})

@@ -27,14 +27,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from realitygap.episode.dataset import episode_dir, read_index
-from realitygap.episode.io import EPISODE_JSON, read_episode, sha256_file, verify_episode
+from realitygap.episode.io import EPISODE_JSON, read_episode, read_meta, sha256_file, verify_episode
 from realitygap.measure.backproject import MeasuredTrack, backproject_track
 from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
 from realitygap.measure.shadow import IMAGE_MEASUREMENTS
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
-from realitygap.runtime.atomic import write_bytes_atomic
+from realitygap.runtime.atomic import write_parquet_atomic
 from realitygap.runtime.errors import InputError
 from realitygap.runtime.executor import run_tasks
 from realitygap.scenarios import get_scenario
@@ -204,8 +204,8 @@ def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     table = table.sort_by([("source", "ascending"), ("scenario", "ascending"), ("episode_id", "ascending"),
                            ("quantity", "ascending")])
-    _write_parquet(root / MEASUREMENTS_PARQUET, table)
-    _write_parquet(root / ERROR_FLOOR_PARQUET, error_floor(table))
+    write_parquet_atomic(root / MEASUREMENTS_PARQUET, table)
+    write_parquet_atomic(root / ERROR_FLOOR_PARQUET, error_floor(table))
     return root / MEASUREMENTS_PARQUET
 
 
@@ -255,10 +255,10 @@ def _measure_task(task: tuple[str, str, str, str, str, str]) -> str:
     path, reference, out, source, eid, sha = task
     reference_path = Path(reference) if Path(reference, EPISODE_JSON).is_file() else Path(path)
     rows = measure_episode(Path(path), reference_path)
-    scenario = get_scenario_name(reference_path)
+    scenario = read_meta(reference_path)["context"]["scenario"]
     for row in rows:
         row.update(episode_id=eid, source=source, scenario=scenario, episode_sha256=sha)
-    _write_parquet(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))
+    write_parquet_atomic(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))
     return out
 
 
@@ -280,12 +280,6 @@ def _resize_seed(seed, shape_hw: tuple[int, int]):
         return seed
     mask = cv2.resize(seed.mask.astype(np.uint8), (shape_hw[1], shape_hw[0]), interpolation=cv2.INTER_NEAREST) > 0
     return type(seed)(name=seed.name, mask=mask, rgb=seed.rgb)
-
-
-def get_scenario_name(episode_path: Path) -> str:
-    import json
-
-    return json.loads((Path(episode_path) / EPISODE_JSON).read_text())["context"]["scenario"]
 
 
 def _row(quantity, unit, measured, uncertainty, ground_truth, law, residual_rms=math.nan, residual_unit="",
@@ -313,9 +307,3 @@ def _recorded_sha(path: Path) -> str | None:
     except (OSError, pa.ArrowInvalid, KeyError):
         return None
     return column[0] if column else None
-
-
-def _write_parquet(path: Path, table: pa.Table) -> None:
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    write_bytes_atomic(path, sink.getvalue().to_pybytes())

@@ -29,6 +29,16 @@ def dumps_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, indent=2, allow_nan=False) + "\n"
 
 
+def write_parquet_atomic(path: Path, table) -> None:
+    """Write a pyarrow Table as zstd Parquet, atomically."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    write_bytes_atomic(path, sink.getvalue().to_pybytes())
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
     write_bytes_atomic(path, dumps_json(obj).encode())
 

@@ -49,14 +49,15 @@ def vertical_motion_bounds(radius_m: float, height_m: float) -> tuple[np.ndarray
 
 
 def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", shadows: bool = False,
-               sun: bool = True, extra_xml: str = "", floor_texture: bool = True) -> str:
+               sun: bool = True, extra_xml: str = "", floor_texture: bool = True, option_attrs: str = "") -> str:
     """A complete MJCF document: flat background, floor plane at z = 0, lights, then `bodies_xml`.
 
     The floor carries a faint random speckle (20 % of texels a lighter grey, 512 px texture repeated
     4x4 over the 80 m plane): a plain floor gives SIFT 0-11 keypoints per frame, too few for the
     geometric-consistency measurement; the speckle gives 80-240 and stays neutral (no saturated
     colour), so objects remain distinct. `floor_texture=False` keeps it uniform (scenarios whose
-    law is about floor brightness, e.g. `shadow`).
+    law is about floor brightness, e.g. `shadow`). `option_attrs` adds solver attributes to <option>
+    (e.g. 'cone="elliptic" impratio="1"').
     `bodies_xml` goes inside <worldbody> (bodies, static geoms, extra lights); `extra_xml` after it
     (e.g. <actuator>, <contact>, <default> is not supported here). `sun=False` drops the directional
     light (for scenarios that place their own). The rig (camera, sensors, timestep) is attached later
@@ -73,7 +74,7 @@ def world_mjcf(model_name: str, bodies_xml: str, floor_contact_xml: str = "", sh
                f'specular="0.1 0.1 0.1" castshadow="{cast}"/>') if sun else ""
     return f"""<mujoco model="{model_name}">
   <compiler angle="radian"/>
-  <option gravity="0 0 -9.81" density="0" viscosity="0"/>
+  <option gravity="0 0 -9.81" density="0" viscosity="0" {option_attrs}/>
   <visual>
     <quality shadowsize="{shadow_size}"/>
     <headlight ambient="0.35 0.35 0.35" diffuse="0.45 0.45 0.45" specular="0 0 0"/>

@@ -133,8 +133,8 @@ class BrakingScenario(ScenarioSpec):
 
     def build_mjcf(self, params: Params, timestep_s: float) -> str:
         p = self.resolve_params(params)
-        xml = world_mjcf(self.name, car_mjcf(str(p["colour"])), extra_xml=tyre_road_pairs_mjcf(float(p["friction"])))
-        return xml.replace("<option ", f"<option {OPTION_ATTRS} ", 1)
+        return world_mjcf(self.name, car_mjcf(str(p["colour"])), extra_xml=tyre_road_pairs_mjcf(float(p["friction"])),
+                          option_attrs=OPTION_ATTRS)
 
     def initialize(self, params: Params, model, data) -> None:
         """Rolling without slip: chassis at v along +x, every wheel spinning at v / r about +y."""

@@ -102,7 +102,7 @@ class SlideScenario(ScenarioSpec):
     def build_mjcf(self, params: Params, timestep_s: float) -> str:
         p = self.resolve_params(params)
         box = box_body_mjcf("box", box_half_size_m(float(p["size_m"])), str(p["colour"]), float(p["friction"]))
-        return with_solver_options(world_mjcf(self.name, box), SLIDE_CONTACT)
+        return world_mjcf(self.name, box, option_attrs=solver_option_attrs(SLIDE_CONTACT))
 
     def initialize(self, params: Params, model, data) -> None:
         data.joint("box_free").qvel[0] = float(params["speed_m_s"])
@@ -214,9 +214,7 @@ def box_body_mjcf(name: str, half_size_m: tuple[float, float, float], colour: st
     )
 
 
-def with_solver_options(mjcf: str, contact: Mapping) -> str:
-    """`mjcf` with the friction cone, impratio and noslip iterations added to its <option> element."""
-    extra = (f'<option cone="{contact["cone"]}" impratio="{contact["impratio"]:g}" '
-             f'noslip_iterations="{contact["noslip_iterations"]}" ')
-    assert mjcf.count("<option ") == 1, "expected exactly one <option> element"
-    return mjcf.replace("<option ", extra, 1)
+def solver_option_attrs(contact: Mapping) -> str:
+    """<option> attributes for the friction cone, impratio and noslip iterations."""
+    return (f'cone="{contact["cone"]}" impratio="{contact["impratio"]:g}" '
+            f'noslip_iterations="{contact["noslip_iterations"]}"')
