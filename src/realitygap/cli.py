@@ -88,7 +88,7 @@ def predict(
     from realitygap.episode.dataset import read_index
     from realitygap.pipeline import predict_dataset
     from realitygap.runtime.progress import progress_bar
-    from realitygap.sources.twins import get_source
+    from realitygap.sources.registry import check_source_name
 
     if source == "video":
         from realitygap.sources.video import import_videos
@@ -98,7 +98,7 @@ def predict(
         ids = import_videos(manifest, contexts, source_name="video", out_root=out_dir)
         out.print(f"imported {len(ids)} videos into {out_dir or contexts} (source video)")
         return
-    get_source(source)
+    check_source_name(source)
     total = sum(1 for s in read_index(contexts)["source"] if s == "sim")
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
@@ -113,13 +113,13 @@ def predict(
 @app.command()
 def sources() -> None:
     """List the sources: the reference twin and the negative controls with their defects."""
-    from realitygap.sources.twins import SOURCES
+    from realitygap.sources.registry import source_descriptions
 
     table = Table(title="realitygap sources")
     table.add_column("source", style="bold")
     table.add_column("what it is")
-    for name, src in SOURCES.items():
-        table.add_row(name, src.description)
+    for name, description in source_descriptions().items():
+        table.add_row(name, description)
     table.add_row("video", "videos made elsewhere (any text/image-to-video model or a real camera), imported through "
                   "a manifest: `realitygap predict --source video --manifest M --contexts DATASET`")
     out.print(table)

@@ -84,9 +84,9 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
     skipped; the index is rebuilt."""
     from realitygap.episode.dataset import read_index
     from realitygap.episode.io import read_meta
-    from realitygap.sources.twins import get_source
+    from realitygap.sources.registry import check_source_name
 
-    get_source(source_name)  # one clear error for an unknown source, before any work
+    check_source_name(source_name)  # one clear error for an unknown source, before any work
     contexts_root = Path(contexts_root)
     out_root = ensure_writable_dir(Path(out_root) if out_root else contexts_root)
     open_dataset(out_root)
@@ -101,7 +101,7 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
 
 
 def _predict_task(task: tuple[str, str, str]) -> EpisodeOutcome:
-    from realitygap.sources.twins import get_source
+    from realitygap.sources.registry import get_source
 
     source_name, context_json, root = task
     context = Context.model_validate_json(context_json)

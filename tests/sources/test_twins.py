@@ -8,7 +8,8 @@ import pytest
 from realitygap.measure.pipeline import measure_dataset
 from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset
 from realitygap.sim.rig import CameraConfig, RigConfig
-from realitygap.sources.twins import SOURCES, get_source
+from realitygap.sources.registry import get_source
+from realitygap.sources.twins import TWINS as SOURCES
 
 N_EPISODES = 10
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=128, height=128))

@@ -129,7 +129,7 @@ def _vanishing(scenario: ScenarioSpec, context: Context) -> ScenarioSpec:
     return Vanishing()
 
 
-SOURCES: dict[str, TwinSource] = {
+TWINS: dict[str, TwinSource] = {
     "sim": TwinSource("sim", "the reference digital twin (ground truth)"),
     "low_gravity": TwinSource("low_gravity", "gravity 5 m/s^2 instead of 9.81", _low_gravity),
     "plausible_imprecise": TwinSource("plausible_imprecise", "requested parameters silently jittered by up to 15 %",
@@ -137,9 +137,3 @@ SOURCES: dict[str, TwinSource] = {
     "teleport": TwinSource("teleport", "the tracked object jumps 0.3 m along x at mid-episode", _teleport),
     "vanishing_object": TwinSource("vanishing_object", "the tracked object is invisible for 10 frames", _vanishing),
 }
-
-
-def get_source(name: str) -> TwinSource:
-    if name not in SOURCES:
-        raise InputError(f"unknown source {name!r}; known: {', '.join(SOURCES)}")
-    return SOURCES[name]

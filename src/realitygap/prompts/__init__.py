@@ -1,0 +1,1 @@
+"""Prompts as context: sentence embeddings and prompt -> (scenario, parameters) parsing."""
