@@ -94,7 +94,8 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
     contexts = [read_meta(episode_dir(contexts_root, "sim", str(eid)))["context"]
                 for eid, source in zip(index["episode_id"], index["source"]) if source == "sim"]
     remove_stale_partials(out_root / "episodes" / source_name)
-    tasks = [(source_name, Context.model_validate(c).model_dump_json(), str(out_root)) for c in contexts]
+    tasks = [(source_name, Context.model_validate(c).model_dump_json(), str(out_root), str(contexts_root))
+             for c in contexts]
     outcomes = run_tasks(_predict_task, tasks, workers=workers, on_done=on_done)
     rebuild_index(out_root)
     return outcomes
@@ -103,10 +104,28 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
 def _predict_task(task: tuple[str, str, str]) -> EpisodeOutcome:
     from realitygap.sources.registry import get_source
 
-    source_name, context_json, root = task
+    source_name, context_json, root, contexts_root = task
     context = Context.model_validate_json(context_json)
     out = episode_dir(Path(root), source_name, context.episode_id)
     if verify_episode(out):
         return EpisodeOutcome(context.episode_id, context.scenario, skipped=True)
-    get_source(source_name).predict(context, out)
+    source = get_source(source_name)
+    conditioning = _conditioning(Path(contexts_root), context.episode_id, source.conditioning_frames)
+    source.predict(context, out, conditioning)
     return EpisodeOutcome(context.episode_id, context.scenario, skipped=False)
+
+
+def _conditioning(contexts_root: Path, episode_id: str, n_frames: int):
+    """The ground-truth episode's first `n_frames` RGB frames and episode.json (None when n_frames is 0)."""
+    from realitygap.episode.io import read_meta
+    from realitygap.episode.video import read_video
+    from realitygap.sources.base import Conditioning
+
+    if n_frames <= 0:
+        return None
+    gt_dir = episode_dir(contexts_root, "sim", episode_id)
+    meta = read_meta(gt_dir)
+    if "rgb" not in meta.get("streams", {}):
+        raise InputError(f"ground-truth episode {episode_id} has no rgb stream to condition on: simulate with the rgb sensor")
+    rgb, _ = read_video(gt_dir / meta["streams"]["rgb"]["file"], "rgb", max_frames=n_frames)
+    return Conditioning(rgb=rgb, meta=meta)

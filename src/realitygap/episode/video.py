@@ -51,13 +51,15 @@ class VideoWriter:
         return self._count
 
 
-def read_video(path: Path, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Decode a whole video: (frames, timestamps in seconds from the container)."""
+def read_video(path: Path, kind: str, max_frames: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Decode a video (the first `max_frames` frames, or all): (frames, timestamps in seconds from the container)."""
     out_format = PIXEL_FORMATS[kind][0]
     try:
         with av.open(str(path)) as container:
             frames, times = [], []
             for frame in container.decode(video=0):
+                if max_frames is not None and len(frames) >= max_frames:
+                    break
                 frames.append(frame.to_ndarray(format=out_format))
                 times.append(float(frame.time) if frame.time is not None else np.nan)
     except (av.FFmpegError, OSError) as error:

@@ -8,9 +8,12 @@ metrics run on all of them alike.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Iterable, Protocol, runtime_checkable
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from realitygap.episode.types import Context
@@ -26,17 +29,65 @@ class Cost(BaseModel):
     note: str = ""
 
 
+@dataclass(frozen=True)
+class Conditioning:
+    """What a learned source is shown besides the context: the first `rgb.shape[0]` frames of the
+    ground-truth episode, (k, H, W, 3) uint8 at t = i / fps, and that episode's episode.json (`meta`),
+    which carries the rig's calibration, rates, frame count, instances and law."""
+
+    rgb: np.ndarray
+    meta: dict
+
+
 @runtime_checkable
 class Source(Protocol):
     name: str
     capabilities: frozenset[str]
     """Streams and annotations it delivers (e.g. 'rgb', 'depth', 'segmentation', 'state')."""
+    conditioning_frames: int
+    """How many first ground-truth frames `predict` is shown (0: none; twins simulate from the context)."""
 
     def setup(self) -> Cost:
         """Load or train what the source needs; returns the setup cost."""
         ...
 
-    def predict(self, context: Context, out_dir: Path) -> dict:
+    def predict(self, context: Context, out_dir: Path, conditioning: Conditioning | None = None) -> dict:
         """Write the predicted episode for `context` into `out_dir` (atomically); returns its episode.json
         dict, whose `cost` records the prediction cost."""
         ...
+
+
+def write_rgb_episode(out_dir: Path, frames: Iterable[np.ndarray], source_name: str, conditioning: Conditioning,
+                      cost: dict, extra_meta: dict | None = None, timing: dict | None = None) -> dict:
+    """Write an RGB-only episode predicted for `conditioning.meta`'s context: frames (H, W, 3) uint8 at the
+    context's size and camera rate, t = i / fps. Calibration, instances and law are the context's (copied
+    from the ground-truth episode.json). Atomic: nothing is left in `out_dir` if `frames` raises."""
+    from realitygap.episode.io import EpisodeWriter
+
+    started = time.perf_counter()
+    meta = conditioning.meta
+    camera = meta["calibration"]["camera"]
+    width, height, fps = int(camera["width_px"]), int(camera["height_px"]), int(meta["rates_hz"]["camera"])
+    n_frames = 0
+    with EpisodeWriter(out_dir) as writer:
+        video = writer.open_video("rgb", width, height, fps)
+        for frame in frames:
+            if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
+                raise ValueError(f"{source_name}: frame {n_frames} is {frame.shape} {frame.dtype}, "
+                                 f"expected ({height}, {width}, 3) uint8")
+            video.write(frame)
+            n_frames += 1
+        episode_meta = {
+            "episode_id": meta["episode_id"],
+            "source": source_name,
+            "context": meta["context"],
+            "calibration": {"camera": camera},
+            "rates_hz": {"camera": fps},
+            "n_frames": n_frames,
+            "duration_s": (n_frames - 1) / fps,
+            "instances": meta["instances"],
+            "law": meta["law"],
+            "cost": cost,
+            **(extra_meta or {}),
+        }
+        return writer.finish(episode_meta, {**(timing or {}), "write_wall_s": time.perf_counter() - started})

@@ -24,7 +24,7 @@ import numpy as np
 from realitygap.episode.types import Context
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios import ScenarioSpec, get_scenario
-from realitygap.sources.base import Cost
+from realitygap.sources.base import Conditioning, Cost
 
 ALL_STREAMS = frozenset({"rgb", "depth", "segmentation", "thermal", "lidar", "radar", "imu", "gps", "state", "annotations"})
 TELEPORT_M = 0.3
@@ -40,11 +40,12 @@ class TwinSource:
     description: str
     defect: Callable[[ScenarioSpec, Context], ScenarioSpec] | None = None
     capabilities: frozenset[str] = field(default=ALL_STREAMS)
+    conditioning_frames: int = 0
 
     def setup(self) -> Cost:
         return Cost(note="no model: physics simulation")
 
-    def predict(self, context: Context, out_dir: Path) -> dict:
+    def predict(self, context: Context, out_dir: Path, conditioning: Conditioning | None = None) -> dict:
         from realitygap.sim.runner import simulate_episode
 
         started = time.perf_counter()
