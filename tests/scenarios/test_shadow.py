@@ -162,7 +162,7 @@ def _rendered_shadow(episode, spec, params):
     p = spec.resolve_params(params)
     light = light_position_m(p)
     lit_radius = 0.8 * light[2] * math.tan(math.radians(LIGHT_CUTOFF_DEG))
-    centre, area = measure_shadow(episode.videos["rgb"], episode.videos["segmentation"], episode.K,
+    centre, area, _ = measure_shadow(episode.videos["rgb"], episode.videos["segmentation"], episode.K,
                                   episode.T_world_camera, light[:2], lit_radius)
     return episode.video_t_s["rgb"], centre, area
 

@@ -32,6 +32,7 @@ from realitygap.measure.backproject import MeasuredTrack, backproject_track
 from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
 from realitygap.measure.shadow import IMAGE_MEASUREMENTS
+from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.runtime.atomic import write_parquet_atomic
@@ -164,6 +165,15 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
         rows.append(_row("largest_jump_m", "m", largest_jump_m(sensor_track, scenario.predict_position(params, sensor_track.t_s)),
                          math.nan, 0.0, 0.0, method="max frame-to-frame change of (track - law), metres",
                          note="a teleport shows as a jump; smooth deviations from the law do not"))
+
+    object_masks = _object_masks(tracks, rgb.shape)
+    rows.append(_row("camera_motion_px", "px", camera_motion_px(rgb, object_masks), math.nan, 0.0, 0.0,
+                     method="largest per-frame median displacement of frame 0's background corners (LK)",
+                     note="a steady camera reads < 0.1 px; NaN: fewer than 8 background corners"))
+    reference_at = np.clip(np.rint(np.asarray(t_s) * reference.meta["rates_hz"]["camera"]).astype(int), 0,
+                           len(reference.videos["rgb"]) - 1)
+    rows.append(_row("frozen_frames", "count", frozen_frames(rgb, reference.videos["rgb"][reference_at]), 0.0, 0.0, 0.0,
+                     method="frames equal to their predecessor (<= 2 levels) where the ground-truth video changes"))
 
     expected_ref = expected_visible_from_annotations(reference, [t.name for t in tracks])
     fps_ref = reference.meta["rates_hz"]["camera"]

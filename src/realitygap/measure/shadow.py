@@ -15,6 +15,11 @@ import numpy as np
 from realitygap.measure.laws import FitResult
 
 
+SHADOW_DEPTH_RANK = 5
+MIN_SHADOW_LEVELS = 8.0
+"""Darkening (8-bit grey levels) below which a frame shows no shadow."""
+
+
 def floor_back_projection(K: np.ndarray, T_world_camera: np.ndarray, width: int, height: int
                           ) -> tuple[np.ndarray, np.ndarray]:
     """World points (H, W, 3) where each pixel centre's ray meets the floor z = 0 (NaN where it does
@@ -35,8 +40,9 @@ def floor_back_projection(K: np.ndarray, T_world_camera: np.ndarray, width: int,
 
 
 def measure_shadow(rgb: np.ndarray, segmentation: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray,
-                   region_centre_m: np.ndarray, region_radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Shadow centroid (N, 2) on the floor in world metres and shadow area (N,) in m^2, per frame.
+                   region_centre_m: np.ndarray, region_radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shadow centroid (N, 2) on the floor in world metres, shadow area (N,) in m^2 and shadow depth (N,)
+    in grey levels (the 5th-largest darkening of a floor pixel below the background), per frame.
 
     Floor pixels (ray meets z = 0 within `region_radius_m` of `region_centre_m`, not the object) are
     compared with the shadow-free background (per-pixel median over time: the moving shadow covers
@@ -52,12 +58,17 @@ def measure_shadow(rgb: np.ndarray, segmentation: np.ndarray, K: np.ndarray, T_w
     floor = near & np.isfinite(pixel_area)
     background = np.median(gray, axis=0)
     drop = np.where(floor & (segmentation == 0), background - gray, 0.0)
+    floor_drop = drop.reshape(len(drop), -1)[:, floor.ravel()]
+    k = min(SHADOW_DEPTH_RANK, floor_drop.shape[1])
+    depth = -np.partition(-floor_drop, k - 1, axis=1)[:, k - 1] if k else np.zeros(len(drop))
+    if drop.max() <= 0:
+        return np.full((len(drop), 2), np.nan), np.zeros(len(drop)), depth
     umbra = float(np.median(gray[drop > 0.7 * drop.max()]))
     weight = np.clip(drop / np.maximum(background - umbra, 1e-9), 0.0, 1.0) * np.where(floor, pixel_area, 0.0)
     xy = np.where(floor[..., None], points[..., :2], 0.0)
     area = weight.sum(axis=(1, 2))
     centre = np.einsum("thw,hwk->tk", weight, xy) / area[:, None]
-    return centre, area
+    return centre, area, depth
 
 
 def shadow_quantities(params: dict, rgb: np.ndarray, t_s: np.ndarray, object_mask: np.ndarray, K: np.ndarray,
@@ -68,12 +79,15 @@ def shadow_quantities(params: dict, rgb: np.ndarray, t_s: np.ndarray, object_mas
 
     light = light_position_m(params)
     lit_radius = 0.8 * light[2] * math.tan(math.radians(LIGHT_CUTOFF_DEG))
-    centre, area = measure_shadow(rgb, object_mask.astype(np.uint16), K, T_world_camera, light[:2], lit_radius)
-    ok = np.isfinite(centre[:, 0]) & (area > 0)
+    centre, area, depth = measure_shadow(rgb, object_mask.astype(np.uint16), K, T_world_camera, light[:2], lit_radius)
+    contrast = FitResult(float(np.median(depth)), "levels", math.nan, math.nan, "", 0, math.nan,
+                         "median over frames of the 5th-largest darkening of a lit-floor pixel below its background",
+                         f"below {MIN_SHADOW_LEVELS:g} levels: no shadow")
+    ok = np.isfinite(centre[:, 0]) & (area > 0) & (depth >= MIN_SHADOW_LEVELS)
     if ok.sum() < 3:
-        note = "fewer than 3 frames with a shadow"
-        return {k: FitResult(math.nan, u, math.nan, math.nan, "m", 0, math.nan, "shadow", note)
-                for k, u in (("shadow_speed_m_s", "m/s"), ("shadow_magnification", ""))}
+        note = f"fewer than 3 frames with a shadow (darkening >= {MIN_SHADOW_LEVELS:g} grey levels)"
+        return {**{k: FitResult(math.nan, u, math.nan, math.nan, "m", 0, math.nan, "shadow", note)
+                   for k, u in (("shadow_speed_m_s", "m/s"), ("shadow_magnification", ""))}, "shadow_contrast": contrast}
     t, x = np.asarray(t_s)[ok], centre[ok, 0]
     coef, cov = np.polyfit(t, x, 1, cov=True)
     residual = x - np.polyval(coef, t)
@@ -85,6 +99,7 @@ def shadow_quantities(params: dict, rgb: np.ndarray, t_s: np.ndarray, object_mas
                                       math.nan, "line fit of the shadow centroid on the floor"),
         "shadow_magnification": FitResult(magnification, "", math.nan, math.nan, "", 0, math.nan,
                                           "shadow radius / ball radius with the shadow nearest the lamp's foot"),
+        "shadow_contrast": contrast,
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -65,16 +66,24 @@ def build_model(scenario: ScenarioSpec, params: dict, rig: RigConfig) -> tuple["
     return model, physics
 
 
-def simulate_episode(context: Context, scenario: ScenarioSpec, out_dir: Path, source: str = "sim") -> dict:
+RgbFilter = Callable[[int, np.ndarray], np.ndarray]
+"""(frame index, rendered RGB frame) -> the frame written: how a perturbed twin corrupts its video."""
+
+
+def simulate_episode(context: Context, scenario: ScenarioSpec, out_dir: Path, source: str = "sim",
+                     rgb_filter: RgbFilter | None = None) -> dict:
     """Simulate `context` and write the episode folder `out_dir` atomically; returns its episode.json dict.
 
+    `rgb_filter` (negative controls only) replaces each rendered RGB frame before it is written; every
+    other stream, the annotations and the calibration stay those of the unperturbed rig.
     On any error the staging folder is removed: no partial episode is left behind.
     """
     with EpisodeWriter(out_dir) as writer:
-        return _simulate_into(writer, context, scenario, source)
+        return _simulate_into(writer, context, scenario, source, rgb_filter)
 
 
-def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSpec, source: str) -> dict:
+def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSpec, source: str,
+                   rgb_filter: RgbFilter | None) -> dict:
     started = time.perf_counter()
     params, rig = scenario.resolve_params(context.params), context.rig
     model, physics = build_model(scenario, params, rig)
@@ -143,7 +152,8 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
                 ids = instance_lut[geoms + 1]
                 counts["renders"] += 1
                 if "rgb" in videos:
-                    videos["rgb"].write(renderer.rgb(data, cam_id, cam.width, cam.height))
+                    rgb = renderer.rgb(data, cam_id, cam.width, cam.height)
+                    videos["rgb"].write(rgb_filter(frame, rgb) if rgb_filter else rgb)
                     counts["renders"] += 1
                 if "depth" in videos:
                     videos["depth"].write(_depth_to_mm(depth_m, renderer.far_m))
