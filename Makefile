@@ -29,6 +29,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/measure.py
+	$(BIN)/python benchmarks/predict.py
 
 clean:
 	rm -rf $(VENV) realitygap-out benchmarks/results

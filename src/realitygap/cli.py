@@ -82,6 +82,8 @@ def predict(
     contexts: Path = typer.Option(..., "--contexts", help="dataset whose ground-truth contexts are predicted"),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="dataset to write into (default: the --contexts dataset)"),
     manifest: Optional[Path] = typer.Option(None, "--manifest", help="video source: CSV/JSON mapping files to episode ids"),
+    model: Optional[Path] = typer.Option(None, "--model", help="learned sources: worldmodel checkpoint file (default: the "
+                                         "shipped one) or diffusers pipeline folder (local; nothing is downloaded)"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
 ) -> None:
     """Predict every context of a dataset with a source, into the same episode format."""
@@ -99,6 +101,14 @@ def predict(
         out.print(f"imported {len(ids)} videos into {out_dir or contexts} (source video)")
         return
     check_source_name(source)
+    if model is not None:
+        from realitygap.sources.registry import MODEL_ENV
+
+        if source not in MODEL_ENV:
+            raise InputError(f"--model applies to the learned sources ({', '.join(MODEL_ENV)}), not {source!r}")
+        if not model.exists():
+            raise InputError(f"--model {model} does not exist")
+        os.environ[MODEL_ENV[source]] = str(model.resolve())
     total = sum(1 for s in read_index(contexts)["source"] if s == "sim")
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")

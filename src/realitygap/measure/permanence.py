@@ -97,7 +97,7 @@ def expected_visible_from_annotations(episode, names: list[str] | None = None, m
     name_col = np.asarray(table["name"])
     fraction = np.asarray(table["visible_fraction"], float)
     T = int(frame.max()) + 1
-    names = names or [inst["name"] for inst in episode.meta["instances"]]
+    names = [inst["name"] for inst in episode.meta["instances"]] if names is None else names
     out = np.zeros((len(names), T), bool)
     for k, name in enumerate(names):
         sel = name_col == name

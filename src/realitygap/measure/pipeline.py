@@ -60,7 +60,7 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
     episode = read_episode(episode_path, streams=("rgb", "thermal", "radar"))
     reference = read_episode(reference_path, streams=("rgb", "segmentation", "annotations", "state"))
     rgb, t_s = episode.videos["rgb"], episode.video_t_s["rgb"]
-    capture = episode.meta.get("import", {}).get("resampling", {}).get("time", {}).get("capture_t_s")
+    capture = capture_times(episode.meta)
     if capture is not None and len(capture) == len(rgb):
         # An imported clip resampled to the context's rate repeats or skips source frames; physics is
         # measured on the distinct source frames at their true capture times (nearest-frame times are
@@ -71,6 +71,16 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
     else:
         rows = measure_video(rgb, t_s, episode.K, episode.T_world_camera, reference)
     return rows + sensor_rows(episode, reference)
+
+
+def capture_times(meta: dict) -> list[float] | None:
+    """True capture (or generation) time of each frame of an episode resampled to its context's rate, from
+    the `import` (video source) or `generator` (learned source) block; None when frames are on t = i / fps."""
+    for block in ("import", "generator"):
+        times = meta.get(block, {}).get("resampling", {}).get("time", {}).get("capture_t_s")
+        if times is not None:
+            return times
+    return None
 
 
 def sensor_rows(episode, reference) -> list[dict]:
@@ -130,9 +140,12 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     params = scenario.resolve_params(reference.meta["context"]["params"])
     seeds = [_resize_seed(seed, rgb.shape[1:3]) for seed in seeds_from_episode(reference)]
     iq_rgb = rgb if iq_rgb is None else iq_rgb
-    tracks = track_objects(rgb, t_s, seeds)
+    try:
+        tracks, not_tracked = track_objects(rgb, t_s, seeds), ""
+    except ValueError as error:  # a predicted first frame that does not show the object: nothing to track
+        tracks, not_tracked = [], str(error)
     classes = {inst.name: inst.class_name for inst in scenario.instances}
-    tracks_m = {}
+    tracks_m = {inst.name: _absent_track(inst.name, t_s) for inst in scenario.instances} if not_tracked else {}
     for track in tracks:
         modelled = scenario.position_from_pixels(params, track.name, np.where(track.present[:, None], track.centroid_px, np.nan),
                                                  track.sigma_px, K, T_world_camera)
@@ -157,8 +170,11 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
 
     rows = []
     for name, fit in fits.items():
+        note = f"not tracked ({not_tracked}); {fit.note}" if not_tracked else fit.note
         rows.append(_row(name, fit.unit, fit.value, fit.uncertainty, _ground_truth(name, truth, params, scenario, law),
-                         law.get(name, math.nan), fit.residual_rms, fit.residual_unit, fit.reduced_chi2, fit.method, fit.note))
+                         law.get(name, math.nan), fit.residual_rms, fit.residual_unit, fit.reduced_chi2, fit.method, note))
+    rows.append(_row("untracked_objects", "count", float(len(scenario.instances) - len(tracks)), 0.0, 0.0, 0.0,
+                     method="objects of the context the tracker could not find in frame 0", note=not_tracked))
 
     sensor_track = tracks_m.get(next((i.name for i in scenario.instances if i.body == scenario.sensor_body), ""))
     if sensor_track is not None:
@@ -270,6 +286,13 @@ def _measure_task(task: tuple[str, str, str, str, str, str]) -> str:
         row.update(episode_id=eid, source=source, scenario=scenario, episode_sha256=sha)
     write_parquet_atomic(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))
     return out
+
+
+def _absent_track(name: str, t_s: np.ndarray) -> MeasuredTrack:
+    """A track never seen: law fits on it report 'unmeasured' instead of failing."""
+    t = np.asarray(t_s, float)
+    return MeasuredTrack(name=name, t_s=t, present=np.zeros(len(t), bool), position_m=np.full((len(t), 3), np.nan),
+                         sigma_m=np.full((len(t), 3), np.nan))
 
 
 def _object_masks(tracks, shape) -> np.ndarray:

@@ -22,6 +22,11 @@ LEARNED_SOURCES: dict[str, tuple[str, str, str]] = {
 }
 
 
+MODEL_ENV: dict[str, str] = {"worldmodel": "REALITYGAP_WORLDMODEL_CHECKPOINT", "diffusers": "REALITYGAP_DIFFUSERS_MODEL"}
+"""Environment variable through which `realitygap predict --model PATH` points a learned source at its model
+(it reaches the spawned worker processes; each loads the model once)."""
+
+
 def source_descriptions() -> dict[str, str]:
     """Name -> one-line description of every source that predicts from a context."""
     from realitygap.sources.twins import TWINS
