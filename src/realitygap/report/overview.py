@@ -1,4 +1,5 @@
-"""The first report page: every episode with a frame strip, its law check and a trajectory plot."""
+"""The first report page: every ground-truth episode with a frame strip, its law check and a trajectory plot;
+then every other source of the dataset against the twin."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from realitygap import __version__
 from realitygap.episode.dataset import read_index
 from realitygap.episode.io import read_episode
+from realitygap.report.sources import REFERENCE, compare_sources, prediction_cost, source_descriptions_of
 from realitygap.report.summary import dataset_summary
 from realitygap.scenarios import get_scenario
 
@@ -25,30 +27,60 @@ def write_overview(dataset_root: Path, report_dir: Path) -> Path:
     assets = report_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
     index = read_index(dataset_root)
-    from_rgb = _measured_from_rgb(Path(dataset_root))
+    rows = _measurement_rows(Path(dataset_root))
+    from_rgb = {(r["episode_id"], r["quantity"]): r for r in rows if r["source"] == REFERENCE}
     sections: dict[str, list[dict]] = {}
+    strips: dict[tuple[str, str], str] = {}
     for i in range(len(index["episode_id"])):
-        episode = read_episode(Path(dataset_root) / str(index["episode_dir"][i]), streams=("rgb", "state"))
-        scenario = get_scenario(str(index["scenario"][i]))
-        sections.setdefault(scenario.name, []).append(_episode_card(episode, scenario, assets, from_rgb))
+        source, scenario = str(index["source"][i]), get_scenario(str(index["scenario"][i]))
+        folder = Path(dataset_root) / str(index["episode_dir"][i])
+        if source == REFERENCE:
+            episode = read_episode(folder, streams=("rgb", "state"))
+            sections.setdefault(scenario.name, []).append(_episode_card(episode, scenario, assets, from_rgb))
+        elif (source, scenario.name) not in strips:  # one strip per other source and scenario
+            episode = read_episode(folder, streams=("rgb",))
+            name = f"{source}_{episode.episode_id}_strip.png"
+            cv2.imwrite(str(assets / name), cv2.cvtColor(frame_strip(episode.videos["rgb"]), cv2.COLOR_RGB2BGR))
+            strips[(source, scenario.name)] = f"assets/{name}"
+    comparison = compare_sources(rows, _floors(Path(dataset_root)))
+    sources = {}
+    if strips:
+        cost = prediction_cost(Path(dataset_root))
+        descriptions = source_descriptions_of(Path(dataset_root))
+        for (source, scenario_name), strip in sorted(strips.items()):
+            entry = sources.setdefault(source, {"description": descriptions.get(source, ""), "cost": cost.get(source, {}),
+                                                "strips": [], "rows": [r for r in comparison if r["source"] == source]})
+            sim_card = next(iter(sections.get(scenario_name, [])), None)
+            entry["strips"].append({"scenario": scenario_name, "strip": strip, "sim_strip": sim_card["strip"] if sim_card else ""})
+        sources = {"sim_cost": cost.get(REFERENCE, {}), "by_source": sources}
     env = Environment(loader=PackageLoader("realitygap", "report/templates"), autoescape=select_autoescape())
     page = report_dir / "index.html"
     page.write_text(env.get_template("overview.html.j2").render(
         version=__version__, dataset=str(Path(dataset_root).resolve()), summary=dataset_summary(dataset_root),
-        sections=sections, scenarios={name: get_scenario(name) for name in sections}))
+        sections=sections, scenarios={name: get_scenario(name) for name in sections}, sources=sources))
     return page
 
 
-def _measured_from_rgb(dataset_root: Path) -> dict[tuple[str, str], dict]:
-    """(episode_id, quantity) -> measurement row, when `realitygap measure` has run on the dataset."""
+def _measurement_rows(dataset_root: Path) -> list[dict]:
+    """Rows of measurements.parquet, when `realitygap measure` has run on the dataset."""
     import pyarrow.parquet as pq
 
     from realitygap.measure.pipeline import MEASUREMENTS_PARQUET
 
     path = dataset_root / MEASUREMENTS_PARQUET
+    return pq.read_table(path).to_pylist() if path.is_file() else []
+
+
+def _floors(dataset_root: Path) -> dict[tuple[str, str], float]:
+    """(scenario, quantity) -> the twin's max |error| measuring itself from RGB (error_floor.parquet)."""
+    import pyarrow.parquet as pq
+
+    from realitygap.measure.pipeline import ERROR_FLOOR_PARQUET
+
+    path = dataset_root / ERROR_FLOOR_PARQUET
     if not path.is_file():
         return {}
-    return {(r["episode_id"], r["quantity"]): r for r in pq.read_table(path).to_pylist() if r["source"] == "sim"}
+    return {(r["scenario"], r["quantity"]): r["max_abs_error"] for r in pq.read_table(path).to_pylist()}
 
 
 def _episode_card(episode, scenario, assets: Path, from_rgb: dict) -> dict:
