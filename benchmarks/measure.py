@@ -5,6 +5,11 @@ back-projection + law fit, permanence (spontaneous-object search + report), Phys
 ground-truth video, and all of them together (`measure_video`, what `realitygap measure` runs per
 episode, geometric consistency excluded: it is reported separately). Prints a table and saves
 benchmarks/results/measure.json. Target (issue 5): >= 300 frames/s for the total.
+
+A 1080p clip (issue 7): a 1 s drop rendered at 1920x1080, 60 fps, written as H.264 MP4 (crf 20), measured
+end to end by `measure_clip` (decode, find, track, fit, bootstrap) pinned to one core, at full size and
+downscaled while decoding (long side 960, the default, 640, 480), with the g error of each against
+the simulation's 9.81 m/s^2 (scale: the rig's px per metre in the motion plane). Target: >= 60 frames/s.
 """
 
 from __future__ import annotations
@@ -34,6 +39,8 @@ from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 
 REPEATS = 5
+CLIP_SIDES = (0, 960, 640, 480)
+"""Long sides the 1080p clip is measured at (0: full size)."""
 
 
 def best_of(function, repeats: int = REPEATS) -> float:
@@ -88,13 +95,64 @@ def main() -> int:
         "target_frames_per_s": 300.0,
         "machine": {"python": sys.version.split()[0], "platform": platform.platform(), "cpus": os.cpu_count()},
     }
+    result["clip_1080p"] = clip_1080p()
     for name, seconds in stages.items():
         print(f"{name:>34}: {1000 * seconds:7.1f} ms  {n / seconds:8.0f} frames/s")
+    for row in result["clip_1080p"]["runs"]:
+        print(f"{'measure-clip 1080p @ ' + str(row['long_side_px'] or 'full'):>34}: {1000 * row['seconds']:7.1f} ms  "
+              f"{row['frames_per_s']:8.0f} frames/s  g error {100 * row['g_rel_error']:+.3f} %")
     out = Path(__file__).parent / "results" / "measure.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"saved {out}")
     return 0
+
+
+def clip_1080p() -> dict:
+    """measure-clip on a 1080p drop at several internal sizes, on one core (see the module docstring)."""
+    from fractions import Fraction
+
+    import av
+    import numpy as np
+
+    from realitygap.clip.measure import ClipOptions, measure_clip
+
+    folder = Path(tempfile.mkdtemp(prefix="rg-clip-bench-"))
+    affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    try:
+        spec = get_scenario("drop")
+        params = spec.resolve_params({"height_m": 1.0, "radius_m": 0.05, "colour": "red"})
+        one_second = type(spec)(event_margin_s=spec.event_margin_s + 1.0 - spec.duration_s(params))
+        rig = RigConfig(sensors=("rgb",), camera=CameraConfig(width=1920, height=1080, fps=60, fovy_deg=50))
+        simulate_episode(Context(scenario="drop", params=params, seed=0, rig=rig), one_second, folder / "ep")
+        episode = read_episode(folder / "ep", streams=("rgb",))
+        point, normal = spec.motion_plane(params)
+        T = np.asarray(episode.T_world_camera, float)
+        px_per_m = float(episode.K[1, 1]) / float(normal @ (point - T[:3, 3]) / (normal @ T[:3, 2]))
+        frames = episode.videos["rgb"]
+        clip = folder / "drop_1080p.mp4"
+        with av.open(str(clip), "w", format="mp4") as container:
+            stream = container.add_stream("libx264", rate=Fraction(60))
+            stream.width, stream.height, stream.pix_fmt = 1920, 1080, "yuv420p"
+            stream.options = {"crf": "20", "preset": "veryfast"}
+            for frame in frames:
+                container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+            container.mux(stream.encode(None))
+        if affinity is not None:
+            os.sched_setaffinity(0, {min(affinity)})  # one core for decoding threads too
+        runs = []
+        for side in CLIP_SIDES:
+            options = ClipOptions(law="drop", scale_px_per_m=px_per_m, object="red", max_side_px=side)
+            seconds = best_of(lambda options=options: measure_clip(clip, options), 3)
+            g = measure_clip(clip, options).fit.quantities["g_m_s2"]
+            runs.append({"long_side_px": side, "seconds": seconds, "frames_per_s": len(frames) / seconds,
+                         "g_m_s2": g.value, "g_uncertainty_m_s2": g.uncertainty, "g_rel_error": g.value / spec.gravity_m_s2 - 1})
+    finally:
+        if affinity is not None:
+            os.sched_setaffinity(0, affinity)
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"frames": len(frames), "size_px": [1920, 1080], "fps": 60, "codec": "h264 crf 20", "one_core": affinity is not None,
+            "target_frames_per_s": 60.0, "default_long_side_px": 960, "runs": runs}
 
 
 if __name__ == "__main__":

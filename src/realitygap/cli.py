@@ -271,6 +271,49 @@ def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str, s
                                 setup_timing=setup_timing)
 
 
+@app.command("measure-clip")
+def measure_clip(
+    video: Path = typer.Argument(..., help="video file, or a realitygap episode (folder or its rgb video)"),
+    law: str = typer.Option(..., "--law", help="drop | projectile | bounce | pendulum | slide"),
+    out_dir: Path = typer.Option(..., "--out", help="folder for clip.json and clip.html"),
+    fps: Optional[float] = typer.Option(None, "--fps", help="capture rate; wins over the file's timestamps and metadata"),
+    scale: Optional[float] = typer.Option(None, "--scale", help="pixels (of the file) per metre at the object's distance"),
+    object_diameter: Optional[float] = typer.Option(None, "--object-diameter",
+                                                    help="object diameter in metres (scale from its apparent size)"),
+    calibration: Optional[Path] = typer.Option(None, "--calibration", help="camera calibration JSON (fx_px .. T_world_camera)"),
+    object_spec: str = typer.Option("auto", "--object", help="object colour (name, #rrggbb, r,g,b) or auto (the most coherently moving)"),
+    roi: Optional[str] = typer.Option(None, "--roi", help="x,y,w,h region to search, file pixels"),
+    frames: Optional[str] = typer.Option(None, "--frames", help="a:b, fit frames a..b-1 only (default: automatic windows)"),
+    length_m: Optional[float] = typer.Option(None, "--length-m", help="pendulum length (pivot to centre of mass) in metres, for g"),
+    max_side: int = typer.Option(960, "--max-side", help="downscale larger frames to this long side while decoding; 0: never"),
+) -> None:
+    """Measure the physics in any clip: g, restitution, period, friction with uncertainties."""
+    from realitygap.clip.measure import ClipOptions, measure_clip_video
+    from realitygap.clip.report import write_clip_report
+
+    options = ClipOptions(law=law, fps=fps, scale_px_per_m=scale, object_diameter_m=object_diameter, calibration=calibration,
+                          object=object_spec, roi=_int_tuple(roi, 4, "--roi", "x,y,w,h"),
+                          frames=_int_tuple(frames, 2, "--frames", "a:b"), length_m=length_m, max_side_px=max_side)
+    measurement = measure_clip_video(video, options)
+    write_clip_report(measurement, out_dir)
+    for warning in measurement.timebase.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(measurement.summary())
+
+
+def _int_tuple(text: Optional[str], n: int, option: str, form: str):
+    if text is None:
+        return None
+    parts = text.replace(":", ",").split(",")
+    try:
+        values = tuple(int(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != n or (n == 2 and not 0 <= values[0] < values[1]):
+        raise InputError(f"{option} expects {form} (whole numbers{', a < b' if n == 2 else ''}), got {text!r}")
+    return values
+
+
 def parse_params(items: List[str]) -> dict[str, str]:
     params = {}
     for item in items:

@@ -771,6 +771,17 @@ def _drag_integrals_scalar(k_per_s: float, t_s: float) -> tuple[float, float]:
 
 def _fit_arcs(t, z, sz, arcs) -> tuple[Fit, np.ndarray]:
     """Joint linear fit of parabolas with a shared g over the arcs; also each arc's RMS residual."""
+    design, rows = arc_design(t, arcs)
+    fit = linear_fit(design, z[rows], sz[rows], "m", "parabolic arcs with one shared g")
+    residual = z[rows] - design @ fit.params
+    bounds = np.cumsum([0] + [len(a) for a in arcs])
+    arc_rms = np.array([np.sqrt(np.mean(residual[a:b] ** 2)) for a, b in zip(bounds[:-1], bounds[1:])])
+    return fit, arc_rms
+
+
+def arc_design(t: np.ndarray, arcs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(design, rows) of parabolic arcs with one shared g: rows = the arcs' frames concatenated; columns
+    g, then (a_k, b_k) per arc, for z = a_k + b_k tau - g tau^2 / 2 with tau = t - mean t of arc k."""
     rows = np.concatenate(arcs)
     design = np.zeros((len(rows), 1 + 2 * len(arcs)))
     offset = 0
@@ -781,11 +792,7 @@ def _fit_arcs(t, z, sz, arcs) -> tuple[Fit, np.ndarray]:
         design[block, 1 + 2 * i] = 1.0
         design[block, 2 + 2 * i] = tau
         offset += len(frames)
-    fit = linear_fit(design, z[rows], sz[rows], "m", "parabolic arcs with one shared g")
-    residual = z[rows] - design @ fit.params
-    bounds = np.cumsum([0] + [len(a) for a in arcs])
-    arc_rms = np.array([np.sqrt(np.mean(residual[a:b] ** 2)) for a, b in zip(bounds[:-1], bounds[1:])])
-    return fit, arc_rms
+    return design, rows
 
 
 def _oscillation_guess(t: np.ndarray, angle: np.ndarray) -> tuple[float, float, float, float] | None:

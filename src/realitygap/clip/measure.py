@@ -1,0 +1,234 @@
+"""`measure_clip(video, options)`: read, find, scale, fit -- one clip, no twin behind it.
+
+VIDEO is a video file, or a realitygap episode (its folder, or its rgb video inside it): then the
+episode's camera calibration and motion plane give the scale (unless --scale or --object-diameter is
+given) and the context's declared colour gives the object (unless --object is given), so "measured
+from a clip" can be compared with "measured with the twin's context" on the same video.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from realitygap.clip.find import left_frame, track_clip_object
+from realitygap.clip.fit import LAWS, MAIN_QUANTITY, MIN_FRAMES, ClipFit, fit_clip
+from realitygap.clip.probe import Timebase, read_clip
+from realitygap.clip.scale import PlaneTrack, Scale, calibration_from_camera, calibration_from_file, plane_track, scale_for_clip
+from realitygap.measure.tracking import ObjectTrack
+from realitygap.runtime.errors import InputError
+
+EPISODE_JSON = "episode.json"
+DEFAULT_MAX_SIDE_PX = 960
+"""Frames larger than this (long side, px) are downscaled while decoding: a 1080p clip runs at ~175 instead
+of ~100 frames/s on one core (benchmarks/measure.py)."""
+
+
+class ClipOptions(BaseModel):
+    """What `realitygap measure-clip` was asked (sizes in the file's pixels, lengths in metres)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    law: str
+    fps: Optional[float] = None
+    scale_px_per_m: Optional[float] = None
+    object_diameter_m: Optional[float] = None
+    calibration: Optional[Path] = None
+    object: str = "auto"
+    roi: Optional[tuple[int, int, int, int]] = None
+    """x, y, width, height in the file's (displayed) pixels."""
+    frames: Optional[tuple[int, int]] = None
+    """Frames a..b-1."""
+    length_m: Optional[float] = None
+    max_side_px: int = Field(default=DEFAULT_MAX_SIDE_PX, ge=0)
+    """Downscale frames to this long side while decoding, 0: never (speed; on a 1080p drop the g error
+    went from +0.09 % at full size to +0.13 % at 960 px, benchmarks/measure.py)."""
+    seed: int = 0
+
+
+@dataclass
+class ClipMeasurement:
+    """Everything a report needs."""
+
+    video: Path
+    options: ClipOptions
+    timebase: Timebase
+    object_method: str
+    scale: Scale
+    track: ObjectTrack
+    plane: PlaneTrack
+    fit: ClipFit
+    episode: dict | None
+    frames: np.ndarray
+
+    def summary(self) -> str:
+        """One line, e.g. 'g = 9.79 ± 0.05 m/s^2 (drop, 120 fps from capture-rate metadata ..., scale from object diameter)'."""
+        main = MAIN_QUANTITY[self.fit.law]
+        q = self.fit.quantities.get(main)
+        head = ", ".join(f"{_symbol(k)} = {_pm(v.value, v.uncertainty)}{(' ' + v.unit) if v.unit else ''}"
+                         for k, v in self.fit.quantities.items() if k == main or (k == "g_m_s2" and q is not None))
+        if q is None and not head:
+            head = "; ".join(f"{k}: {v.value:.4g} {v.unit}" for k, v in self.fit.quantities.items()) or "nothing measured"
+        refused = f", refused without a scale: {', '.join(self.fit.refused)}" if self.fit.refused else ""
+        return f"{head} ({self.fit.law}, {self.timebase.summary()}, {self.scale.origin}{refused})"
+
+    def to_json(self) -> dict:
+        tb = self.timebase
+        track = self.track
+        present = track.present
+        return {
+            "video": str(self.video), "law": self.fit.law, "summary": self.summary(),
+            "options": json.loads(self.options.model_dump_json()),
+            "episode": self.episode,
+            "time_base": {"fps_used": tb.fps_used, "rate_from": tb.rate_from, "container_fps": tb.container_fps,
+                          "timestamp_fps": tb.timestamp_fps, "capture_fps": tb.capture_fps, "capture_key": tb.capture_key,
+                          "rotation_deg": tb.rotation_deg, "n_frames": tb.n_frames, "width_px": tb.width_px,
+                          "height_px": tb.height_px, "processed_scale": tb.processed_scale, "codec": tb.codec,
+                          "container": tb.container},
+            "object": {"method": self.object_method, "present_frames": int(present.sum())},
+            "scale": {"origin": self.scale.origin, "px_per_m": self.scale.px_per_m,
+                      "px_per_m_file": None if self.scale.px_per_m is None else self.scale.px_per_m / tb.processed_scale,
+                      "relative_uncertainty": self.scale.rel_uncertainty, "metric": self.scale.metric,
+                      "positions_unit": self.plane.unit},
+            "window": self.fit.window,
+            "quantities": {k: {"value": _finite(q.value), "uncertainty": _finite(q.uncertainty), "unit": q.unit,
+                               "metric": q.metric, "note": q.note} for k, q in self.fit.quantities.items()},
+            "refused": self.fit.refused,
+            "warnings": list(tb.warnings), "notes": list(self.fit.notes),
+            "uncertainty_method": "statistical: residual bootstrap (fixed seed) of the law fit, plus the scale's uncertainty for "
+                                  "metric quantities; systematic errors (lens, contact model, a wrong --fps) are not included",
+            "track": {"frame": np.flatnonzero(present).tolist(),
+                      "t_s": [round(float(v), 6) for v in track.t_s[present]],
+                      "u_px": [round(float(v), 3) for v in track.centroid_px[present, 0] / tb.processed_scale],
+                      "v_px": [round(float(v), 3) for v in track.centroid_px[present, 1] / tb.processed_scale],
+                      "pixel_frame": "file pixels after rotation; (col, row) centred at integers"},
+        }
+
+
+def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
+    """Measure `options.law` in `video` (see the module docstring); InputError for every user-facing problem."""
+    if options.law not in LAWS:
+        raise InputError(f"--law {options.law!r}: choose one of {', '.join(LAWS)}")
+    video, episode_meta = resolve_video(Path(video))
+    frames, t_s, timebase = read_clip(video, options.fps, options.max_side_px)
+    if len(frames) < MIN_FRAMES[options.law] + 1:
+        raise InputError(f"too few frames for the {options.law} law: the clip has {len(frames)} (need at least "
+                         f"{MIN_FRAMES[options.law] + 1})")
+    offset, full_frames = np.zeros(2), frames
+    if options.roi is not None:
+        frames, offset = _crop(frames, options.roi, timebase.processed_scale)
+    object_spec = options.object
+    if object_spec == "auto" and episode_meta is not None and "colour" in episode_meta["context"]["params"]:
+        object_spec = str(episode_meta["context"]["params"]["colour"])
+    track, method = track_clip_object(frames, t_s, object_spec)
+    left = left_frame(track, frames.shape[1:3])
+    if offset.any():
+        track.centroid_px[:] += offset
+        seen = track.bbox_px[:, 0] >= 0
+        track.bbox_px[seen] = track.bbox_px[seen] + np.r_[offset, offset].astype(track.bbox_px.dtype)
+    size = (int(round(timebase.width_px * timebase.processed_scale)), int(round(timebase.height_px * timebase.processed_scale)))
+    calibration = _calibration(options, episode_meta, size)
+    scale = scale_for_clip(track, timebase.processed_scale, (size[1], size[0]), px_per_m=options.scale_px_per_m,
+                           object_diameter_m=options.object_diameter_m, calibration=calibration, frames=full_frames)
+    plane = plane_track(track, scale)
+    unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(track, plane)
+    try:
+        fit = fit_clip(options.law, plane, unit_per_px=unit_per_px, rel_scale_sigma=scale.rel_uncertainty,
+                       frames=options.frames, length_m=options.length_m, seed=options.seed)
+    except InputError as error:
+        if left is not None:
+            raise InputError(f"the object leaves the frame at frame {left} (t = {t_s[left]:.3f} s), before the {options.law} "
+                             f"law can be measured ({error})") from None
+        raise
+    if left is not None:
+        fit.notes.append(f"the object leaves the frame after frame {left} (t = {t_s[left]:.3f} s)")
+    if MAIN_QUANTITY[options.law] in fit.refused:
+        raise InputError(f"the {options.law} law measures {MAIN_QUANTITY[options.law]}, a metric quantity, and no scale was given: "
+                         "give --scale PX_PER_M, --object-diameter M or --calibration FILE")
+    episode = None
+    if episode_meta is not None:
+        episode = {"episode_id": episode_meta.get("episode_id"), "scenario": episode_meta["context"]["scenario"],
+                   "params": episode_meta["context"]["params"], "source": episode_meta.get("source")}
+    return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames)
+
+
+measure_clip_video = measure_clip
+"""Alias for the CLI, whose command function is also called measure_clip."""
+
+
+def resolve_video(path: Path) -> tuple[Path, dict | None]:
+    """(video file, episode.json dict or None): an episode folder or a video inside one gives its meta."""
+    from realitygap.episode.io import read_meta
+
+    if path.is_dir():
+        if not (path / EPISODE_JSON).is_file():
+            raise InputError(f"{path} is a folder but not a realitygap episode (no {EPISODE_JSON}); give a video file")
+        meta = read_meta(path)
+        if "rgb" not in meta.get("streams", {}):
+            raise InputError(f"episode {path} has no rgb stream")
+        return path / meta["streams"]["rgb"]["file"], meta
+    if path.is_file() and (path.parent / EPISODE_JSON).is_file():
+        meta = read_meta(path.parent)
+        if meta.get("streams", {}).get("rgb", {}).get("file") == path.name:
+            return path, meta
+    return path, None
+
+
+def _calibration(options: ClipOptions, meta: dict | None, size: tuple[int, int]):
+    radius = None if options.object_diameter_m is None else options.object_diameter_m / 2
+    if options.calibration is not None:
+        return calibration_from_file(options.calibration, size, radius)
+    if meta is None or options.scale_px_per_m is not None or options.object_diameter_m is not None:
+        return None
+    from realitygap.scenarios import get_scenario
+
+    spec = get_scenario(meta["context"]["scenario"])
+    params = spec.resolve_params(meta["context"]["params"])
+    instance = meta["instances"][0]
+    point, normal = spec.tracking_plane(params, instance["name"])
+    sphere = float(params["radius_m"]) if instance.get("class") == "ball" and "radius_m" in params else None
+    calibration = calibration_from_camera(meta["calibration"]["camera"], size, point, normal, sphere,
+                                          f"the episode's calibration ({meta['context']['scenario']} motion plane)")
+
+    def positions(centroid_px, sigma_px):  # the scenario's silhouette model where it has one (a box, a door)
+        return spec.position_from_pixels(params, instance["name"], centroid_px, sigma_px, calibration.K,
+                                         calibration.T_world_camera)
+
+    return dataclasses.replace(calibration, positions=positions)
+
+
+def _crop(frames: np.ndarray, roi: tuple[int, int, int, int], processed_scale: float) -> tuple[np.ndarray, np.ndarray]:
+    x, y, w, h = (int(round(v * processed_scale)) for v in roi)
+    H, W = frames.shape[1:3]
+    if w < 8 or h < 8 or x < 0 or y < 0 or x + w > W or y + h > H:
+        raise InputError(f"--roi {','.join(map(str, roi))} is not inside the {round(W / processed_scale)}x"
+                         f"{round(H / processed_scale)} frame (x,y,w,h, at least 8x8)")
+    return np.ascontiguousarray(frames[:, y:y + h, x:x + w]), np.array([x, y], float)
+
+
+def _unit_per_px(track: ObjectTrack, plane: PlaneTrack) -> float:
+    s_px = track.sigma_px[plane.frame]
+    ok = np.isfinite(s_px) & (s_px > 0) & np.isfinite(plane.sigma)
+    return float(np.median(plane.sigma[ok] / s_px[ok])) if ok.any() else 1.0
+
+
+def _symbol(name: str) -> str:
+    return {"g_m_s2": "g", "restitution": "e", "period_s": "T", "friction": "mu"}.get(name, name)
+
+
+def _pm(value: float, sigma: float) -> str:
+    if not np.isfinite(sigma) or sigma <= 0:
+        return f"{value:.4g}"
+    exponent = int(np.floor(np.log10(sigma)))
+    digits = max(0, -exponent + (1 if sigma / 10.0**exponent < 2 else 0))
+    return f"{value:.{digits}f} ± {sigma:.{digits}f}"
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None

@@ -1,0 +1,246 @@
+"""From image pixels to the motion plane, in metres when a scale is known.
+
+One of (`scale_for_clip`):
+
+- `--scale PX_PER_M`: pixels of the file per metre at the object's distance (the processed frames'
+  px per metre = PX_PER_M x processed/file pixels);
+- `--object-diameter M`: apparent size. px per metre = 2 r0 / M with r0 the silhouette's equivalent
+  radius sqrt(area / pi) on the optical axis (`apparent_radius_px`: off-axis growth of a sphere's
+  image removed, fastest frames left out for motion blur); the matting-weighted area of
+  `realitygap.measure.tracking` keeps anti-aliased and blurred edges at their coverage;
+- `--calibration FILE` (fx_px, fy_px, cx_px, cy_px, width_px, height_px, T_world_camera; the format of
+  the video manifest's calibration) or a realitygap episode's own calibration: rays of the centroids
+  meet the motion plane (the scenario's tracking plane for an episode; the world x-z plane y = 0,
+  realitygap's convention, for a file), `realitygap.measure.backproject`;
+- none: positions stay in pixels, metric quantities are refused (ratios and periods are still measured).
+
+Positions are returned in the motion plane as (horizontal, up): up = world z for a calibration,
+image up (after the rotation metadata) otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from realitygap.measure.backproject import backproject_track
+from realitygap.measure.tracking import ObjectTrack
+from realitygap.runtime.errors import InputError
+
+WHOLE_FRACTION = 0.9
+"""Frames whose visible fraction is at least this are whole silhouettes (for the apparent size)."""
+SIZE_FRAMES = 30
+"""At most this many frames measure the apparent size."""
+MIN_RELATIVE_CONTRAST = 0.7
+"""... and its object-surround contrast is at least this fraction of the best frame's (a ball over the
+light background rather than over the floor, where its shaded underside meets its shadow)."""
+MAX_SURROUND_ALPHA = 0.15
+"""A frame measures the apparent size only if 90 % of its surround ring reads |alpha| <= this (uniform)."""
+ASSUMED_FOCAL_DIAGONALS = 0.6
+"""Focal length assumed for the off-axis correction of the apparent size, in image diagonals."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Pinhole camera (processed pixels) and the motion plane in the world, for back-projection."""
+
+    K: np.ndarray
+    T_world_camera: np.ndarray
+    plane_point_m: np.ndarray
+    plane_normal: np.ndarray
+    sphere_radius_m: float | None
+    origin: str
+    positions: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray] | None] | None = None
+    """Optional model-based back-projection (centroids (N, 2) px, sigma (N,) px) -> world (N, 3) m and
+    sigma (N, 3) m, e.g. a scenario's `position_from_pixels` (a box's silhouette is on no single plane)."""
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How positions become metres: px_per_m (processed pixels per metre, None without a scale) or a
+    calibration; `origin` says which (one phrase, e.g. 'scale from object diameter')."""
+
+    px_per_m: float | None
+    rel_uncertainty: float
+    origin: str
+    calibration: Calibration | None = None
+
+    @property
+    def metric(self) -> bool:
+        return self.px_per_m is not None or self.calibration is not None
+
+
+@dataclass(frozen=True)
+class PlaneTrack:
+    """The object's usable frames in the motion plane: frame index, t_s (N,) s, xy (N, 2) (horizontal,
+    up) in `unit` ('m' or 'px'), sigma (N,) per-axis standard uncertainty in the same unit."""
+
+    frame: np.ndarray
+    t_s: np.ndarray
+    xy: np.ndarray
+    sigma: np.ndarray
+    unit: str
+
+
+def scale_for_clip(track: ObjectTrack, processed_scale: float, size_hw: tuple[int, int], *, px_per_m: float | None = None,
+                   object_diameter_m: float | None = None, calibration: Calibration | None = None,
+                   frames: np.ndarray | None = None) -> Scale:
+    """The one scale the user gave (InputError for more than one or a non-positive value)."""
+    given = [name for name, v in (("--scale", px_per_m), ("--object-diameter", object_diameter_m),
+                                  ("--calibration", calibration)) if v is not None]
+    if len(given) > 1:
+        raise InputError(f"give one scale, not {' and '.join(given)}")
+    for name, value in (("--scale", px_per_m), ("--object-diameter", object_diameter_m)):
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise InputError(f"{name} must be a positive number, got {value}")
+    if px_per_m is not None:
+        return Scale(px_per_m * processed_scale, 0.0, "scale from --scale (px per metre)")
+    if object_diameter_m is not None:
+        radius_px, rel = apparent_radius_px(track, size_hw, frames)
+        return Scale(2 * radius_px / object_diameter_m, rel, "scale from object diameter")
+    if calibration is not None:
+        return Scale(None, 0.0, f"scale from {calibration.origin}", calibration)
+    return Scale(None, 0.0, "no scale")
+
+
+def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.ndarray | None = None
+                       ) -> tuple[float, float]:
+    """(radius px on the optical axis, relative uncertainty) of the object's silhouette.
+
+    Per frame, the equivalent radius sqrt(A / pi) of the coverage A = sum of alpha over a disc of
+    1.3 r + 3 px about the centroid, alpha = ((c - B) . (F - B)) / |F - B|^2 clipped to [0, 1] with F the
+    median colour inside 0.5 r and B the median of the ring 1.3 r + 3 .. 1.6 r + 6 px, in frames whose
+    ring is uniform and whose contrast |F - B| is near the best (`coverage_radius_px`). The tracker's
+    own area (used without `frames` or with fewer than 3 such frames) counts every pixel of the colour
+    model as whole, and yuv420p's half-resolution chroma makes that 2-5 % wide; over the floor, a
+    ball's shaded underside meets its shadow and reads 10 % small.
+
+    A sphere of radius R whose centre is at depth Z and p = tan(angle off the optical axis) subtends
+    tan(beta) = R / (Z sqrt(1 + p^2)) (to first order), and its image's equivalent radius is
+    f tan(beta) (1 + p^2)^(3/4) (`realitygap.measure.backproject`), so r = r0 (1 + p^2)^(1/4) with
+    r0 = f R / Z, the radius that gives the scale f / Z of the object's plane (+2.9 % at p = 0.34,
+    observed +3 % on rendered frames). p = d / f, d the distance from the image centre (taken as the
+    principal point), f assumed `ASSUMED_FOCAL_DIAGONALS` image diagonals (a phone's main camera,
+    ~80 deg diagonal field of view; a wrong f by +-50 % moves r0 by ~+-1 % at p = 0.3).
+    r0 = median of the corrected radii over the whole frames (visible fraction >= 0.9) without the
+    fastest third (motion blur), at most `SIZE_FRAMES` of them. Uncertainty: their spread (1.4826 MAD)
+    over sqrt(n), relative.
+    """
+    whole = track.present & (np.nan_to_num(track.visible_fraction) >= WHOLE_FRACTION) & np.isfinite(track.radius_px)
+    chosen = np.flatnonzero(whole)
+    if len(chosen) < 3:
+        chosen = np.flatnonzero(track.present & np.isfinite(track.radius_px))
+    if len(chosen) == 0:
+        raise InputError("the object is never seen whole: its apparent size cannot give a scale")
+    if len(chosen) > 5:
+        speed = np.hypot(*np.gradient(track.centroid_px[chosen], track.t_s[chosen], axis=0).T)
+        chosen = np.sort(chosen[np.argsort(speed, kind="stable")[: max(5, (2 * len(chosen)) // 3)]])
+    chosen = chosen[np.unique(np.linspace(0, len(chosen) - 1, min(len(chosen), SIZE_FRAMES)).round().astype(int))]
+    radii = track.radius_px[chosen]
+    if frames is not None:
+        measured = np.array([coverage_radius_px(frames[i], track.centroid_px[i], track.radius_px[i]) for i in chosen])
+        coverage, contrast = measured[:, 0], measured[:, 1]
+        good = np.isfinite(coverage)
+        good &= contrast >= MIN_RELATIVE_CONTRAST * (np.max(contrast[good]) if good.any() else 0.0)
+        if good.sum() >= 3:
+            chosen, radii = chosen[good], coverage[good]
+    H, W = size_hw
+    f = ASSUMED_FOCAL_DIAGONALS * float(np.hypot(H, W))
+    d2 = np.sum((track.centroid_px[chosen] - [(W - 1) / 2, (H - 1) / 2]) ** 2, axis=1)
+    r0 = radii / (1 + d2 / f**2) ** 0.25
+    radius = float(np.median(r0))
+    spread = 1.4826 * float(np.median(np.abs(r0 - radius)))
+    return radius, spread / math.sqrt(len(chosen)) / radius
+
+
+def coverage_radius_px(frame: np.ndarray, centre_px: np.ndarray, radius_px: float) -> tuple[float, float]:
+    """(equivalent radius of the object's colour coverage about `centre_px`, contrast |F - B| in 8-bit
+    levels) (see `apparent_radius_px`); NaN radius when the patch leaves the frame, the object's colour
+    is not distinct from its surround or the surround is not uniform."""
+    H, W = frame.shape[:2]
+    R = int(np.ceil(1.6 * radius_px + 6))
+    x0, y0 = int(round(centre_px[0])) - R, int(round(centre_px[1])) - R
+    if x0 < 0 or y0 < 0 or x0 + 2 * R + 1 > W or y0 + 2 * R + 1 > H:
+        return math.nan, 0.0
+    patch = frame[y0:y0 + 2 * R + 1, x0:x0 + 2 * R + 1].astype(np.float64)
+    yy, xx = np.mgrid[y0:y0 + 2 * R + 1, x0:x0 + 2 * R + 1]
+    d = np.hypot(xx - centre_px[0], yy - centre_px[1])
+    inner = d < 0.5 * radius_px
+    ring = (d > 1.3 * radius_px + 3) & (d <= 1.6 * radius_px + 6)
+    if inner.sum() < 3 or ring.sum() < 8:
+        return math.nan, 0.0
+    background = np.median(patch[ring], axis=0)
+    fb = np.median(patch[inner], axis=0) - background
+    contrast = float(np.sqrt(fb @ fb))
+    if contrast < 25.0:
+        return math.nan, contrast
+    alpha = ((patch - background) @ fb) / (fb @ fb)
+    if float(np.percentile(np.abs(alpha[ring]), 90)) > MAX_SURROUND_ALPHA:  # no uniform surround (a horizon, a shadow)
+        return math.nan, contrast
+    return float(np.sqrt(np.clip(alpha, 0.0, 1.0)[d <= 1.3 * radius_px + 3].sum() / np.pi)), contrast
+
+
+def plane_track(track: ObjectTrack, scale: Scale) -> PlaneTrack:
+    """Present frames of `track` in the motion plane (see the module docstring)."""
+    ok = track.present & np.isfinite(track.centroid_px).all(axis=1)
+    frame = np.flatnonzero(ok)
+    t = np.asarray(track.t_s, float)[frame]
+    uv, s = track.centroid_px[frame], track.sigma_px[frame]
+    if scale.calibration is None:
+        xy = np.stack([uv[:, 0], -uv[:, 1]], axis=1)
+        if scale.px_per_m is None:
+            return PlaneTrack(frame, t, xy, s, "px")
+        return PlaneTrack(frame, t, xy / scale.px_per_m, s / scale.px_per_m, "m")
+    cal = scale.calibration
+    modelled = cal.positions(uv, s) if cal.positions is not None else None
+    if modelled is None:
+        measured = backproject_track("object", t, np.ones(len(t), bool), uv, s, cal.K, cal.T_world_camera,
+                                     (cal.plane_point_m, cal.plane_normal), sphere_radius_m=cal.sphere_radius_m)
+        modelled = (measured.position_m, measured.sigma_m)
+    e1, e2 = plane_axes(cal.plane_normal)
+    rel = modelled[0] - cal.plane_point_m
+    xy = np.stack([rel @ e1, rel @ e2], axis=1)
+    sigma = np.sqrt(0.5 * ((modelled[1] @ np.abs(e1)) ** 2 + (modelled[1] @ np.abs(e2)) ** 2))
+    good = np.isfinite(xy).all(axis=1)
+    return PlaneTrack(frame[good], t[good], xy[good], sigma[good], "m")
+
+
+def plane_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(horizontal, up) unit vectors in the plane with `normal`: up = world z projected on the plane
+    (for a horizontal plane: horizontal = world x projected, up = normal x horizontal)."""
+    n = np.asarray(normal, float) / np.linalg.norm(normal)
+    z = np.array([0.0, 0.0, 1.0])
+    up = z - (z @ n) * n
+    if np.linalg.norm(up) < 1e-6:
+        x = np.array([1.0, 0.0, 0.0])
+        h = x - (x @ n) * n
+        h /= np.linalg.norm(h)
+        return h, np.cross(n, h)
+    up /= np.linalg.norm(up)
+    return np.cross(up, n), up
+
+
+def calibration_from_file(path: Path, frame_size: tuple[int, int], sphere_radius_m: float | None) -> Calibration:
+    """A calibration file (video-manifest format, T_world_camera required) scaled to the processed
+    frames' (width, height); the motion plane is the world x-z plane (y = 0)."""
+    from realitygap.sources.video import _read_calibration
+
+    data = _read_calibration(Path(path))
+    if "T_world_camera" not in data:
+        raise InputError(f"calibration {Path(path).name}: T_world_camera is needed to measure in metres")
+    return calibration_from_camera(data, frame_size, np.zeros(3), np.array([0.0, 1.0, 0.0]), sphere_radius_m,
+                                   f"calibration file {Path(path).name}")
+
+
+def calibration_from_camera(camera: dict, frame_size: tuple[int, int], plane_point_m, plane_normal,
+                            sphere_radius_m: float | None, origin: str, positions=None) -> Calibration:
+    from realitygap.sim.camera import scale_intrinsics
+
+    K = np.array([[camera["fx_px"], 0.0, camera["cx_px"]], [0.0, camera["fy_px"], camera["cy_px"]], [0.0, 0.0, 1.0]], float)
+    K = scale_intrinsics(K, (int(camera["width_px"]), int(camera["height_px"])), frame_size)
+    return Calibration(K, np.asarray(camera["T_world_camera"], float), np.asarray(plane_point_m, float),
+                       np.asarray(plane_normal, float), sphere_radius_m, origin, positions)

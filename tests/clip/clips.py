@@ -1,0 +1,91 @@
+"""Clips the clip tests render themselves: a realitygap scene on a rig the measurement code does not
+know (other size, aspect, fps, field of view, colours), degraded like a real recording (lighting,
+noise, motion blur, H.264 in MP4 at another size), written as files."""
+
+from __future__ import annotations
+
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from realitygap.episode.io import read_episode
+from realitygap.episode.types import Context
+from realitygap.scenarios import get_scenario
+from realitygap.sim.rig import CameraConfig, RigConfig
+from realitygap.sim.runner import simulate_episode
+
+
+def render(scenario: str, params: dict, width: int, height: int, fps: int, fovy_deg: float = 45.0,
+           duration_s: float | None = None, seed: int = 0, camera_out: dict | None = None) -> tuple[np.ndarray, dict, float]:
+    """Frames (T, H, W, 3) uint8 of a simulated episode, its resolved parameters, and the image scale
+    of the plane its object's silhouette centroid moves in (px per metre: fy / depth of that plane, what a
+    ruler there would give). `camera_out`, when given, receives the episode's camera calibration."""
+    spec = get_scenario(scenario)
+    resolved = spec.resolve_params(params)
+    if duration_s is not None:
+        spec = type(spec)(event_margin_s=spec.event_margin_s + duration_s - spec.duration_s(resolved))
+    rig = RigConfig(sensors=("rgb",), camera=CameraConfig(width=width, height=height, fps=fps, fovy_deg=fovy_deg))
+    with tempfile.TemporaryDirectory(prefix="rg-clip-") as folder:
+        simulate_episode(Context(scenario=scenario, params=resolved, seed=seed, rig=rig), spec, Path(folder) / "ep")
+        episode = read_episode(Path(folder) / "ep", streams=("rgb",))
+        if camera_out is not None:
+            camera_out.update(episode.meta["calibration"]["camera"])
+    point, normal = spec.tracking_plane(resolved, spec.instances[0].name)
+    T = np.asarray(episode.T_world_camera, float)
+    depth = float(normal @ (point - T[:3, 3]) / (normal @ T[:3, 2]))
+    return episode.videos["rgb"], dict(resolved), float(episode.K[1, 1]) / depth
+
+
+def motion_blur(frames: np.ndarray, factor: int) -> np.ndarray:
+    """Frames rendered at `factor` x the rate, averaged in groups of `factor` (an exposure of one frame period)."""
+    n = len(frames) // factor
+    return frames[: n * factor].reshape(n, factor, *frames.shape[1:]).astype(np.float32).mean(axis=1).round().astype(np.uint8)
+
+
+def relight(frames: np.ndarray, gain: float, gamma: float, noise_sigma: float, seed: int) -> np.ndarray:
+    """Another exposure and tone curve, plus Gaussian noise (8-bit levels)."""
+    rng = np.random.default_rng(seed)
+    x = 255.0 * (gain * frames.astype(np.float32) / 255.0) ** gamma
+    x += rng.normal(0.0, noise_sigma, x.shape)
+    return np.clip(x, 0, 255).round().astype(np.uint8)
+
+
+def paint_disc(frames: np.ndarray, centres_px: np.ndarray, radius_px: float, rgb: tuple[int, int, int]) -> np.ndarray:
+    """Paint an anti-aliased disc (4x supersampled coverage) at centres_px[t] (NaN: not painted) into each frame."""
+    out = frames.copy()
+    H, W = frames.shape[1:3]
+    yy, xx = np.mgrid[0:H * 4, 0:W * 4]
+    xx, yy = (xx + 0.5) / 4 - 0.5, (yy + 0.5) / 4 - 0.5
+    for t, c in enumerate(centres_px):
+        if not np.all(np.isfinite(c)):
+            continue
+        inside = ((xx - c[0]) ** 2 + (yy - c[1]) ** 2 <= radius_px**2).astype(np.float32)
+        alpha = inside.reshape(H, 4, W, 4).mean(axis=(1, 3))[..., None]
+        out[t] = np.round(out[t] * (1 - alpha) + np.array(rgb, np.float32) * alpha).astype(np.uint8)
+    return out
+
+
+def write_mp4(path: Path, frames: np.ndarray, fps: float, size: tuple[int, int] | None = None, crf: int = 23,
+              container_metadata: dict | None = None, rotation_deg: int = 0) -> Path:
+    """H.264 (yuv420p) MP4 at `fps`, resized to `size` (width, height, even), with container metadata
+    (mdta keys: movflags use_metadata_tags) and a display rotation."""
+    if size is not None:
+        frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
+    h, w = frames.shape[1:3]
+    options = {"movflags": "use_metadata_tags"} if container_metadata else {}
+    with av.open(str(path), "w", format="mp4", options=options) as container:
+        for key, value in (container_metadata or {}).items():
+            container.metadata[key] = value
+        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"crf": str(crf), "preset": "veryfast"}
+        if rotation_deg:
+            stream.set_display_rotation(rotation_deg)
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
