@@ -18,6 +18,7 @@ from rich.table import Table
 
 from realitygap.runtime.errors import InputError, RealitygapError, one_line
 from realitygap.sim.rig import SENSOR_NAMES
+from realitygap.worldmodel.cli import worldmodel_app
 
 app = typer.Typer(
     add_completion=False,
@@ -29,6 +30,8 @@ out = Console()
 if not out.is_terminal:
     out.width = 160  # piped or captured output: wide tables rather than wrapped laws
 err = Console(stderr=True)
+
+app.add_typer(worldmodel_app, name="worldmodel")
 
 DEFAULT_RUN_DIR = Path("realitygap-out")
 
@@ -215,19 +218,32 @@ def run(
     out_dir: Path = typer.Option(DEFAULT_RUN_DIR, "--out", help="output folder"),
     n: int = typer.Option(2, "--n", help="episodes per scenario"),
     seed: int = typer.Option(0, "--seed"),
+    sources: str = typer.Option("worldmodel", "--sources", help="comma-separated sources that predict the same contexts "
+                                "and are compared with the twin (e.g. worldmodel,low_gravity; empty: none)"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
 ) -> None:
-    """The main job on the embedded default: simulate every scenario, measure it from RGB, write the report."""
+    """The main job on the embedded default: simulate every scenario, predict the same contexts with the other
+    sources (default: the built-in world model), measure everything from RGB, write the report."""
     from realitygap.measure.pipeline import measure_dataset
-    from realitygap.pipeline import plan_contexts
+    from realitygap.pipeline import plan_contexts, predict_dataset
     from realitygap.report.overview import write_overview
     from realitygap.runtime.progress import progress_bar
     from realitygap.scenarios import scenario_names
     from realitygap.sim.rig import RigConfig
+    from realitygap.sources.registry import check_source_name
 
+    others = [name.strip() for name in sources.split(",") if name.strip()]
+    for name in others:
+        check_source_name(name)
+        if name == "sim":
+            raise InputError("--sources lists sources compared with the twin; 'sim' is the twin itself")
     dataset = out_dir / "dataset"
     contexts = [c for name in scenario_names() for c in plan_contexts(name, n, seed, None, RigConfig())]
     _simulate_with_progress(contexts, dataset, workers, "simulate")
+    with progress_bar(err) as bar:
+        for name in others:
+            task = bar.add_task(f"predict {name}", total=len(contexts))
+            predict_dataset(name, dataset, workers=workers, on_done=lambda i, o, task=task: bar.advance(task))
     with progress_bar(err) as bar:
         task = bar.add_task("measure", total=None)
         measure_dataset(dataset, workers=workers, on_done=lambda i, r: bar.advance(task),

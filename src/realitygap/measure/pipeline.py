@@ -29,10 +29,10 @@ import pyarrow.parquet as pq
 from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import EPISODE_JSON, read_episode, read_meta, sha256_file, verify_episode
 from realitygap.measure.backproject import MeasuredTrack, backproject_track
+from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
 from realitygap.measure.shadow import IMAGE_MEASUREMENTS
-from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.runtime.atomic import write_parquet_atomic
@@ -216,6 +216,9 @@ def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object
     index = verify_dataset(root)
     tasks, cached = [], []
     for eid, source in zip(index["episode_id"], index["source"]):
+        if not (episode_dir(root, REFERENCE_SOURCE, str(eid)) / EPISODE_JSON).is_file():
+            raise InputError(f"episode {eid} of source {source} has no ground truth ('{REFERENCE_SOURCE}') in {root}: "
+                             "measure a dataset that holds both (predict without --out writes into the contexts dataset)")
         path = episode_dir(root, str(source), str(eid))
         out = root / MEASUREMENTS_DIR / str(source) / f"{eid}.parquet"
         sha = sha256_file(path / EPISODE_JSON)

@@ -14,7 +14,6 @@ import numpy as np
 
 from realitygap.measure.laws import FitResult
 
-
 SHADOW_DEPTH_RANK = 5
 MIN_SHADOW_LEVELS = 8.0
 """Darkening (8-bit grey levels) below which a frame shows no shadow."""

@@ -38,7 +38,6 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from realitygap.episode.types import Context
-from realitygap.runtime.errors import InputError
 from realitygap.scenarios import ScenarioSpec, get_scenario
 from realitygap.sources.base import Conditioning, Cost
 

@@ -1,0 +1,75 @@
+"""`realitygap worldmodel ...`: train the built-in world model, inspect a checkpoint.
+
+Importing this module does not import torch (the main CLI adds it as a sub-app).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+
+from realitygap.runtime.errors import InputError
+
+worldmodel_app = typer.Typer(no_args_is_help=True, help="The built-in learned world model: train it on sim episodes, inspect a checkpoint.")
+out = Console()
+err = Console(stderr=True)
+
+
+@worldmodel_app.command()
+def train(
+    data: Path = typer.Option(..., "--data", help="dataset whose sim episodes (with rgb) are the training data"),
+    minutes: float = typer.Option(..., "--minutes", help="wall-clock budget of this run in minutes"),
+    out_path: Path = typer.Option(..., "--out", help="checkpoint file (resumed from when it exists)"),
+    seed: int = typer.Option(0, "--seed", help="training seed (batches, noise)"),
+    threads: int = typer.Option(1, "--threads", help="torch CPU threads"),
+    batch_size: int = typer.Option(16, "--batch-size", help="frames per training step"),
+    export: Optional[Path] = typer.Option(None, "--export", help="also write a sampling-only copy (EMA weights as float16) here"),
+) -> None:
+    """Train the world model on the sim episodes of a dataset for a wall-clock budget; checkpoints as it goes
+    and resumes from --out."""
+    from realitygap.runtime.progress import progress_bar
+
+    if not minutes > 0:
+        raise InputError(f"--minutes must be positive, got {minutes:g}")
+    if threads < 1:
+        raise InputError(f"--threads must be at least 1, got {threads}")
+    if batch_size < 1:
+        raise InputError(f"--batch-size must be at least 1, got {batch_size}")
+    from realitygap.worldmodel.train import TrainConfig, export_checkpoint
+    from realitygap.worldmodel.train import train as run_training
+
+    config = TrainConfig(minutes=minutes, seed=seed, threads=threads, batch_size=batch_size)
+    with progress_bar(err) as bar:
+        loading = bar.add_task("read training episodes", total=None)
+        task = bar.add_task("train worldmodel", total=round(config.minutes * 60), visible=False)
+
+        def on_data(done: int, total: int) -> None:
+            bar.update(loading, completed=done, total=total)
+
+        def on_progress(p) -> None:
+            bar.update(task, visible=True, completed=min(round(p.elapsed_s), round(p.budget_s)),
+                       description=f"train worldmodel (s) step {p.step} loss {p.loss:.4f}")
+
+        meta = run_training(data, out_path, config, on_progress=on_progress, on_data=on_data)
+    run = meta["runs"][-1]
+    out.print(f"checkpoint {out_path}: {meta['steps']} steps ({run['steps']} in this run), loss {meta['final_loss']:.4f}, "
+              f"{meta['parameters']:,} parameters; this run {run['wall_s']:.0f} s wall, {run['process_cpu_s']:.0f} s process "
+              f"CPU on {run['threads']} thread(s); data {meta['data']['episodes']} episodes, {meta['data']['frames']} frames")
+    if export is not None:
+        export_checkpoint(out_path, export)
+        out.print(f"exported sampling-only checkpoint {export} ({export.stat().st_size / 1e6:.1f} MB)")
+
+
+@worldmodel_app.command()
+def info(checkpoint: Path = typer.Argument(..., help="checkpoint file")) -> None:
+    """Print a checkpoint's training ledger: model, data, steps, time, loss."""
+    import json
+
+    from realitygap.worldmodel.train import checkpoint_metadata, load_checkpoint
+
+    meta = checkpoint_metadata(load_checkpoint(checkpoint))
+    meta.pop("loss_history", None)
+    out.print_json(json.dumps(meta, default=str))

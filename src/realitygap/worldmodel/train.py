@@ -1,0 +1,282 @@
+"""Training: conditional flow matching (rectified flow) on the sim episodes of a dataset, under a wall-clock budget.
+
+Objective. A training example is (the first k frames c of a sim episode, the h frames before frame i,
+with Gaussian noise of a random level as the model's own imperfect frames will have, the frame time
+t_s = i / fps, the prompt embedding p) and the target x1 = frame i - frame 0. With noise x0 ~ N(0, I)
+and flow time tau ~ U[0, 1): x_tau = (1 - tau) x0 + tau x1; the network predicts x1 from
+(x_tau, c, history, tau, t_s, p); loss = mean w (x1_hat - x1)^2, with w = 1 + `object_weight` on the
+pixels that differ from frame 0 (the moving object is a few dozen of 4096 pixels). The flow velocity
+used by the sampler is (x1_hat - x_tau) / (1 - tau), the rectified-flow target x1 - x0 written in
+x-prediction.
+
+Schedule. AdamW, linear warm-up over the first `warmup_steps` steps, then a cosine decay to 10 % over
+this run's budget (the learning rate follows elapsed wall time, so a run of M minutes anneals fully);
+an exponential moving average of the weights (`ema_decay`) is what the sampler uses. Mixed precision
+(bfloat16 autocast) where the CPU supports it natively (AVX-512 BF16 / AMX), else float32.
+
+Determinism. Step n's batch, noise and flow times come from `np.random.SeedSequence([seed, n])`, so a
+resumed run draws what an uninterrupted run would have drawn; the wall-clock budget decides how many
+steps a run takes. Checkpoints (every `checkpoint_every` steps and at the end) are written atomically
+and hold everything needed to resume: weights, EMA, optimizer state, step count and the ledger
+(steps, wall and process CPU seconds, threads, data, loss) of every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from realitygap.runtime.errors import InputError
+from realitygap.worldmodel.model import ModelConfig
+
+CHECKPOINT_FORMAT = "realitygap-worldmodel"
+CHECKPOINT_VERSION = 1
+
+
+class TrainConfig(BaseModel):
+    """Optimisation settings of one training run (recorded in the checkpoint)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    minutes: float = Field(gt=0.0, description="wall-clock budget of this run")
+    seed: int = 0
+    threads: int = Field(1, ge=1, le=256)
+    batch_size: int = Field(16, ge=1, le=1024)
+    learning_rate: float = Field(1e-3, gt=0.0)
+    warmup_steps: int = Field(100, ge=0)
+    weight_decay: float = Field(0.0, ge=0.0)
+    ema_decay: float = Field(0.998, ge=0.0, lt=1.0)
+    history_noise: float = Field(0.1, ge=0.0, le=1.0)
+    """Largest standard deviation (unit scale, frames in [-1, 1]) of the noise added to history frames."""
+    object_weight: float = Field(10.0, ge=0.0)
+    """Extra loss weight on pixels that change from frame 0 (what moves), dilated by one pixel."""
+    checkpoint_every: int = Field(200, ge=1, description="steps between checkpoints")
+    bf16: bool | None = None
+    """bfloat16 autocast; None: where the CPU supports it natively."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a training run reports after each step."""
+
+    step: int
+    run_steps: int
+    elapsed_s: float
+    budget_s: float
+    loss: float
+
+
+def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelConfig | None = None,
+          on_progress: Callable[[Progress], None] | None = None,
+          on_data: Callable[[int, int], None] | None = None) -> dict:
+    """Train (or resume from `out`, when it exists) on the sim episodes of `data_root`; write the
+    checkpoint to `out`. Returns the checkpoint's metadata (everything but the tensors)."""
+    import torch
+
+    started_wall, started_cpu = time.perf_counter(), time.process_time()
+    if not config.minutes > 0:
+        raise InputError(f"the training budget must be positive, got {config.minutes:g} minutes")
+    torch.set_num_threads(config.threads)
+    torch.set_flush_denormal(True)
+    out = Path(out)
+    resumed = load_checkpoint(out) if out.exists() else None
+    if resumed is not None:
+        stored = ModelConfig.model_validate(resumed["model_config"])
+        if model_config is not None and model_config != stored:
+            raise InputError(f"{out} was trained with another model configuration; pass a new --out to start over")
+        if "optimizer" not in resumed:
+            raise InputError(f"{out} is an exported (sampling-only) checkpoint and cannot be resumed; pass a new --out")
+        model_config = stored
+    model_config = model_config or ModelConfig()
+
+    from realitygap.prompts.embed import load_encoder
+    from realitygap.worldmodel.data import load_training_data, sample_batch, training_episode_ids
+    from realitygap.worldmodel.model import FrameDenoiser, count_parameters
+
+    training_episode_ids(data_root)  # one clear error before the slow part
+    data = load_training_data(data_root, model_config.size_px, model_config.conditioning_frames,
+                              lambda prompts: load_encoder().encode(prompts), on_data)
+    data_load_s = time.perf_counter() - started_wall
+
+    model = FrameDenoiser(model_config)
+    ema = FrameDenoiser(model_config)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    step, history, runs = 0, [], []
+    if resumed is not None:
+        model.load_state_dict(resumed["weights"])
+        ema.load_state_dict(_float32(resumed["ema"]))
+        optimizer.load_state_dict(resumed["optimizer"])
+        step, history, runs = int(resumed["steps"]), list(resumed["loss_history"]), list(resumed["runs"])
+        for group in optimizer.param_groups:
+            group["initial_lr"] = config.learning_rate
+    else:
+        ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    bf16 = _native_bf16() if config.bf16 is None else config.bf16
+
+    budget_s = config.minutes * 60.0
+    loop_start = time.perf_counter()
+    run_steps, smoothed = 0, math.nan
+    k = model_config.conditioning_frames
+
+    def save() -> dict:
+        meta = {
+            "format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION,
+            "model_config": model_config.model_dump(mode="json"), "parameters": count_parameters(model),
+            "steps": step, "final_loss": smoothed, "loss_history": history,
+            "runs": runs + [_run_record(config, data.summary, run_steps, started_wall, started_cpu, data_load_s, bf16)],
+            "data": data.summary, "seed": config.seed,
+        }
+        meta["wall_s"] = sum(r["wall_s"] for r in meta["runs"])
+        meta["cpu_s"] = sum(r["process_cpu_s"] for r in meta["runs"])
+        meta["threads"] = max(r["threads"] for r in meta["runs"])
+        write_checkpoint(out, {**meta, "weights": model.state_dict(), "ema": ema.state_dict(),
+                               "optimizer": optimizer.state_dict()})
+        return meta
+
+    while True:
+        elapsed = time.perf_counter() - loop_start
+        if elapsed >= budget_s:
+            break
+        lr = _learning_rate(config, step, elapsed / budget_s)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        rng = np.random.default_rng(np.random.SeedSequence([config.seed, step]))
+        batch = {name: torch.from_numpy(np.ascontiguousarray(a)) for name, a in
+                 sample_batch(data, rng, config.batch_size, k, model_config.history_frames, config.history_noise).items()}
+        loss = flow_matching_loss(model, batch, rng, bf16, config.object_weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        _update_ema(ema, model, config.ema_decay, step)
+        step += 1
+        run_steps += 1
+        value = float(loss.detach())
+        smoothed = value if math.isnan(smoothed) else 0.98 * smoothed + 0.02 * value
+        if step % 50 == 0:
+            history.append([step, round(smoothed, 6)])
+        if on_progress:
+            on_progress(Progress(step, run_steps, time.perf_counter() - loop_start, budget_s, smoothed))
+        if step % config.checkpoint_every == 0:
+            save()
+    return save()
+
+
+def flow_matching_loss(model, batch: dict, rng: np.random.Generator, bf16: bool, object_weight: float = 0.0):
+    """Rectified-flow loss in x-prediction: mean w (net(x_tau, ...) - x1)^2 over the batch, with per-pixel
+    weight w = 1 + object_weight where the target differs from frame 0 by more than 0.1 (unit scale) in
+    any channel, dilated by one pixel (the moving object is a few dozen of 4096 pixels)."""
+    import torch
+    from torch.nn import functional as F
+
+    x1 = batch["target"]
+    generator = torch.Generator().manual_seed(int(rng.integers(2**63)))
+    noise = torch.randn(x1.shape, generator=generator)
+    tau = torch.from_numpy(rng.random(x1.shape[0]).astype(np.float32))
+    x_tau = (1 - tau)[:, None, None, None] * noise + tau[:, None, None, None] * x1
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        x1_hat = model(x_tau, batch["cond"], tau, batch["t_s"], batch["prompt"])
+    moving = F.max_pool2d((x1.abs().amax(dim=1, keepdim=True) > 0.1).float(), 3, stride=1, padding=1)
+    return ((1.0 + object_weight * moving) * (x1_hat.float() - x1).pow(2)).mean()
+
+
+def write_checkpoint(path: Path, checkpoint: dict) -> None:
+    """torch.save into memory, then an atomic replace of `path`."""
+    import torch
+
+    from realitygap.runtime.atomic import write_bytes_atomic
+
+    buffer = io.BytesIO()
+    torch.save(checkpoint, buffer)
+    write_bytes_atomic(Path(path), buffer.getvalue())
+
+
+def load_checkpoint(path: Path) -> dict:
+    """A training or exported checkpoint, or InputError naming the problem."""
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"world-model checkpoint {path} does not exist")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - any unpickling failure is an unreadable file
+        raise InputError(f"{path} is not a readable world-model checkpoint ({type(error).__name__})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+        raise InputError(f"{path} is not a realitygap world-model checkpoint")
+    if checkpoint.get("format_version") != CHECKPOINT_VERSION:
+        raise InputError(f"{path} has checkpoint format version {checkpoint.get('format_version')}, "
+                         f"this realitygap reads {CHECKPOINT_VERSION}")
+    return checkpoint
+
+
+def export_checkpoint(source: Path, out: Path) -> dict:
+    """Write the sampling-only part of a training checkpoint to `out`: the EMA weights in float16 and
+    the metadata (no optimizer state, no raw weights). Returns the metadata written."""
+    import torch
+
+    checkpoint = load_checkpoint(source)
+    meta = {k: v for k, v in checkpoint.items() if k not in ("weights", "ema", "optimizer")}
+    meta["exported_from_sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    ema = {name: t.to(torch.float16) if t.is_floating_point() else t for name, t in checkpoint["ema"].items()}
+    write_checkpoint(out, {**meta, "ema": ema})
+    return meta
+
+
+def checkpoint_metadata(checkpoint: dict) -> dict:
+    """The checkpoint without its tensors."""
+    return {k: v for k, v in checkpoint.items() if k not in ("weights", "ema", "optimizer")}
+
+
+def _native_bf16() -> bool:
+    """Whether this CPU runs bfloat16 convolutions natively (oneDNN: AVX-512 BF16 or AMX)."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _float32(state: dict) -> dict:
+    return {name: t.float() if t.is_floating_point() else t for name, t in state.items()}
+
+
+def _learning_rate(config: TrainConfig, step: int, fraction: float) -> float:
+    warm = min(1.0, (step + 1) / config.warmup_steps) if config.warmup_steps else 1.0
+    cosine = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(max(fraction, 0.0), 1.0)))
+    return config.learning_rate * warm * cosine
+
+
+def _update_ema(ema, model, decay: float, step: int) -> None:
+    import torch
+
+    rate = min(decay, (1 + step) / (10 + step))
+    with torch.no_grad():
+        for target, source in zip(ema.parameters(), model.parameters()):
+            target.lerp_(source, 1 - rate)
+
+
+def _run_record(config: TrainConfig, data: dict, run_steps: int, started_wall: float, started_cpu: float,
+                data_load_s: float, bf16: bool) -> dict:
+    import torch
+
+    from realitygap import __version__
+
+    return {
+        "train_config": config.model_dump(mode="json"), "steps": run_steps, "threads": config.threads,
+        "wall_s": round(time.perf_counter() - started_wall, 3),
+        "process_cpu_s": round(time.process_time(), 3),
+        "run_cpu_s": round(time.process_time() - started_cpu, 3),
+        "data_load_wall_s": round(data_load_s, 3), "bf16": bool(bf16), "data": data,
+        "torch": str(torch.__version__), "realitygap": __version__,
+    }
