@@ -4,18 +4,11 @@ import json
 
 import pytest
 
-from realitygap.cli import main
 from realitygap.episode.types import Context, context_setup_cost
+from tests.cli.test_cli import run_cli
 
 FAST = ["--size", "32", "--sensors", "rgb"]
 PROMPT = "A green ball 10 cm in diameter is released from a height of 6 ft"
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return done.value.code, captured.out, captured.err
 
 
 def only_episode(root):
