@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from realitygap.runtime.errors import InputError
-from realitygap.sources.video import _Probe, _reason, _source_times
+from realitygap.sources.video import _Probe, _source_times, scan_video
 
 CAPTURE_RATE_SUFFIXES = ("capture.fps", "capture_fps", "capture-fps", "capturefps")
 """Metadata keys (lower-case suffixes) that carry the real capture rate of a slow-motion recording."""
@@ -144,52 +143,13 @@ def _times(probe: _Probe, fps: float | None) -> tuple[np.ndarray, dict]:
 
 
 def _decode(path: Path, max_side_px: int | None) -> tuple[np.ndarray, _Probe, dict, int]:
-    import av
-
-    frames, times, size, rotation = [], [], None, 0
+    """Frames (rotated upright), probe, metadata tags and display rotation of `path` (one decode)."""
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise InputError(f"{path.name}: no video stream (not a video file?)")
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            meta = {**{str(k): str(v) for k, v in container.metadata.items()},
-                    **{str(k): str(v) for k, v in stream.metadata.items()}}
-            out_size = None
-            for frame in container.decode(stream):
-                if size is None:
-                    size = (frame.width, frame.height)
-                    rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
-                    out_size = _target_size(size, max_side_px)
-                elif (frame.width, frame.height) != size:
-                    raise InputError(f"{path.name}: frame size changes mid-stream ({size[0]}x{size[1]} -> "
-                                     f"{frame.width}x{frame.height})")
-                if out_size != size:
-                    frame = frame.reformat(width=out_size[0], height=out_size[1], format="rgb24", interpolation="AREA")
-                frames.append(frame.to_ndarray(format="rgb24"))
-                times.append(float(frame.time) if frame.time is not None else math.nan)
-            codec, pix_fmt = stream.codec_context.name, stream.codec_context.pix_fmt or ""
-            rate = stream.average_rate or stream.guessed_rate
-            container_name = container.format.name
-    except InputError:
-        raise
-    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
-        raise InputError(f"{path.name}: corrupt or undecodable video ({_reason(error)})") from None
-    if not frames:
-        raise InputError(f"{path.name}: no frames could be decoded (corrupt or empty video)")
-    video = np.stack(frames)
+        probe, video, meta, rotation, _ = scan_video(path, keep_frames=True, max_side_px=max_side_px)
+    except InputError as error:
+        raise InputError(f"{path.name}: {error}") from None
     if rotation:
         video = np.ascontiguousarray(np.rot90(video, k=rotation // 90, axes=(1, 2)))
-    probe = _Probe(width=size[0], height=size[1], sample_aspect_ratio=Fraction(1), codec=codec, pix_fmt=pix_fmt,
-                   container=container_name, container_fps=float(rate) if rate else None, n_frames=len(frames),
-                   t_s=np.array(times))
     return video, probe, meta, rotation
 
 
-def _target_size(size: tuple[int, int], max_side_px: int | None) -> tuple[int, int]:
-    """(width, height) scaled so the long side is at most `max_side_px` (even sizes), else `size`."""
-    w, h = size
-    if not max_side_px or max(w, h) <= max_side_px:
-        return size
-    f = max_side_px / max(w, h)
-    return max(2, int(round(w * f / 2)) * 2), max(2, int(round(h * f / 2)) * 2)

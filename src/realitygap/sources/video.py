@@ -57,6 +57,7 @@ import numpy as np
 
 from realitygap.episode.dataset import ensure_writable_dir, episode_dir, open_dataset, read_index, rebuild_index, resolve_inside
 from realitygap.episode.io import EpisodeWriter, read_meta, sha256_file
+from realitygap.episode.video import read_video
 from realitygap.runtime.atomic import write_bytes_atomic
 from realitygap.runtime.errors import InputError, one_line
 from realitygap.sim.camera import scale_intrinsics
@@ -395,21 +396,38 @@ def nearest_frames(source_t_s: np.ndarray, target_t_s: np.ndarray) -> np.ndarray
     return np.where(take_later, later, earlier).astype(np.int64)
 
 
-def _probe(path: Path) -> _Probe:
+def scan_video(path: Path, keep_frames: bool = False, max_side_px: int | None = None
+               ) -> tuple[_Probe, np.ndarray | None, dict[str, str], int, int]:
+    """Decode every frame of `path` once: (probe, frames, metadata, rotation_deg, header_frames).
+
+    frames: (T, H, W, 3) uint8 RGB when `keep_frames` (scaled so the long side is at most `max_side_px`,
+    even sizes, INTER_AREA; not rotated), else None. metadata: container and stream tags. rotation_deg:
+    the display rotation of the first frame (0, 90, 180, 270). header_frames: the frame count the
+    container declares (0: none). Problems raise InputError without the file name (callers add it).
+    """
     import av
 
+    frames, times, size, rotation, out_size = [], [], None, 0, None
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise InputError("no video stream (not a video file?)")
             stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
             header_frames = int(stream.frames or 0)
-            times, size = [], None
+            metadata = {**{str(k): str(v) for k, v in container.metadata.items()},
+                        **{str(k): str(v) for k, v in stream.metadata.items()}}
             for frame in container.decode(stream):
                 if size is None:
                     size = (frame.width, frame.height)
+                    rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+                    out_size = _target_size(size, max_side_px)
                 elif (frame.width, frame.height) != size:
                     raise InputError(f"frame size changes mid-stream ({size[0]}x{size[1]} -> {frame.width}x{frame.height})")
+                if keep_frames:
+                    if out_size != size:
+                        frame = frame.reformat(width=out_size[0], height=out_size[1], format="rgb24", interpolation="AREA")
+                    frames.append(frame.to_ndarray(format="rgb24"))
                 times.append(float(frame.time) if frame.time is not None else math.nan)
             codec = stream.codec_context.name
             pix_fmt = stream.codec_context.pix_fmt or ""
@@ -418,16 +436,31 @@ def _probe(path: Path) -> _Probe:
             container_name = container.format.name
     except InputError:
         raise
-    except (av.FFmpegError, OSError, ValueError) as error:
+    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
         raise InputError(f"corrupt or undecodable video ({_reason(error)})") from None
     if not times:
         raise InputError("no frames could be decoded (corrupt or empty video)")
-    if header_frames and len(times) < header_frames:
-        raise InputError(f"truncated or corrupt: the container lists {header_frames} frames, only {len(times)} decode")
     sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
-    return _Probe(width=size[0], height=size[1], sample_aspect_ratio=sar, codec=codec, pix_fmt=pix_fmt,
-                  container=container_name, container_fps=float(rate) if rate else None, n_frames=len(times),
-                  t_s=np.array(times))
+    probe = _Probe(width=size[0], height=size[1], sample_aspect_ratio=sar, codec=codec, pix_fmt=pix_fmt,
+                   container=container_name, container_fps=float(rate) if rate else None, n_frames=len(times),
+                   t_s=np.array(times))
+    return probe, (np.stack(frames) if keep_frames else None), metadata, rotation, header_frames
+
+
+def _target_size(size: tuple[int, int], max_side_px: int | None) -> tuple[int, int]:
+    """(width, height) scaled so the long side is at most `max_side_px` (even sizes), else `size`."""
+    w, h = size
+    if not max_side_px or max(w, h) <= max_side_px:
+        return size
+    f = max_side_px / max(w, h)
+    return max(2, int(round(w * f / 2)) * 2), max(2, int(round(h * f / 2)) * 2)
+
+
+def _probe(path: Path) -> _Probe:
+    probe, _, _, _, header_frames = scan_video(path)
+    if header_frames and probe.n_frames < header_frames:
+        raise InputError(f"truncated or corrupt: the container lists {header_frames} frames, only {probe.n_frames} decode")
+    return probe
 
 
 def _source_times(probe: _Probe, fps: float | None) -> tuple[np.ndarray, dict]:
@@ -666,15 +699,7 @@ def _move_into_place(staged: Path, final: Path) -> None:
 
 def _first_frame(path: Path) -> np.ndarray:
     """Frame 0 of a video as (H, W, 3) uint8 RGB."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                return frame.to_ndarray(format="rgb24")
-    except (av.FFmpegError, OSError) as error:
-        raise InputError(f"cannot decode video {path} ({_reason(error)})") from None
-    raise InputError(f"video {path} has no frames")
+    return read_video(path, "rgb", max_frames=1)[0][0]
 
 
 def _reason(error: Exception) -> str:
