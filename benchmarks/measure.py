@@ -25,6 +25,7 @@ from pathlib import Path
 
 import cv2
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.measure.backproject import backproject_track
@@ -35,7 +36,6 @@ from realitygap.measure.pipeline import measure_video
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 
 REPEATS = 5

@@ -31,10 +31,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import read_episode
 from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sources.registry import get_source, source_descriptions
 
 SCENARIOS = ("drop", "bounce", "pendulum")

@@ -22,10 +22,11 @@ from pathlib import Path
 os.environ.setdefault("MUJOCO_GL", "egl")
 os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
 
+from realitygap.core.mj import mujoco  # noqa: E402
+from realitygap.core.rig import RigConfig
 from realitygap.episode.types import Context  # noqa: E402
 from realitygap.scenarios import get_scenario, scenario_names  # noqa: E402
-from realitygap.sim.mj import mujoco  # noqa: E402
-from realitygap.sim.rig import CAMERA_NAME, RigConfig  # noqa: E402
+from realitygap.sim.rig import CAMERA_NAME  # noqa: E402
 from realitygap.sim.runner import build_model, simulate_episode  # noqa: E402
 
 SIZE_PX, FPS, DURATION_S, REPEATS = 256, 30, 2.0, 3

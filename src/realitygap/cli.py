@@ -16,8 +16,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from realitygap.core.rig import SENSOR_NAMES
 from realitygap.runtime.errors import InputError, RealitygapError, one_line
-from realitygap.sim.rig import SENSOR_NAMES
 from realitygap.worldmodel.cli import worldmodel_app
 
 app = typer.Typer(
@@ -224,12 +224,12 @@ def run(
 ) -> None:
     """The main job on the embedded default: simulate every scenario, predict the same contexts with the other
     sources (default: the built-in world model), measure everything from RGB, write the report."""
+    from realitygap.core.rig import RigConfig
     from realitygap.measure.pipeline import measure_dataset
     from realitygap.pipeline import plan_contexts, predict_dataset
     from realitygap.report.overview import write_overview
     from realitygap.runtime.progress import progress_bar
     from realitygap.scenarios import scenario_names
-    from realitygap.sim.rig import RigConfig
     from realitygap.sources.registry import check_source_name
 
     others = [name.strip() for name in sources.split(",") if name.strip()]
@@ -341,7 +341,7 @@ def parse_params(items: List[str]) -> dict[str, str]:
 
 
 def rig_from_options(sensors: str, size: int, fps: int):
-    from realitygap.sim.rig import CameraConfig, RigConfig
+    from realitygap.core.rig import CameraConfig, RigConfig
 
     names = tuple(s.strip() for s in sensors.split(",") if s.strip())
     return RigConfig(sensors=names, camera=CameraConfig(width=size, height=size, fps=fps))

@@ -8,6 +8,7 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from realitygap.core.rig import RigConfig
 from realitygap.episode.dataset import ensure_writable_dir, episode_dir, open_dataset, rebuild_index
 from realitygap.episode.io import verify_episode
 from realitygap.episode.types import Context
@@ -15,7 +16,6 @@ from realitygap.runtime.atomic import remove_stale_partials
 from realitygap.runtime.errors import InputError
 from realitygap.runtime.executor import run_tasks
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import RigConfig
 
 
 def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[str, Any] | None,

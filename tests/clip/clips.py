@@ -12,10 +12,10 @@ import av
 import cv2
 import numpy as np
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 
 

@@ -157,7 +157,7 @@ def test_pendulum_period_without_scale_and_g_from_length(tmp_path):
 
 
 def test_episode_folder_uses_its_calibration(tmp_path):
-    from realitygap.sim.rig import CameraConfig, RigConfig
+    from realitygap.core.rig import CameraConfig, RigConfig
     from tests.conftest import simulate_to
 
     folder = simulate_to(tmp_path, "bounce", {"height_m": 0.8, "restitution": 0.6},
@@ -169,7 +169,7 @@ def test_episode_folder_uses_its_calibration(tmp_path):
 
 
 def test_slide_episode_uses_the_scenarios_silhouette_model(tmp_path):
-    from realitygap.sim.rig import CameraConfig, RigConfig
+    from realitygap.core.rig import CameraConfig, RigConfig
     from tests.conftest import simulate_to
 
     folder = simulate_to(tmp_path, "slide", {"speed_m_s": 2.0, "friction": 0.4, "colour": "green"},

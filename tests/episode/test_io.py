@@ -5,12 +5,12 @@ import filecmp
 import numpy as np
 import pytest
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode import io as episode_io
 from realitygap.episode.io import TIMING_JSON, read_meta, verify_episode
 from realitygap.episode.types import Context, episode_id
 from realitygap.episode.video import VideoWriter, read_video
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 
 SMALL_RIG = RigConfig(camera=CameraConfig(width=64, height=64))

@@ -1,6 +1,6 @@
 """Back-projection from pixels to world metres.
 
-References: projecting known 3D points with `realitygap.sim.camera.project_points` and back-projecting
+References: projecting known 3D points with `realitygap.core.camera.project_points` and back-projecting
 them recovers the points (1e-9 m); the propagated uncertainty matches a seeded Monte Carlo (3 %); the
 sphere formulas match a densely sampled analytic silhouette (the projected contour circle of the sphere);
 the apparent-size depth of a sphere rendered by MuJoCo (256x256 segmentation) is within 1 % of its
@@ -12,6 +12,8 @@ import math
 import numpy as np
 import pytest
 
+from realitygap.core.camera import camera_axes, intrinsics_from_fovy, project_points
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.measure.backproject import (
     MeasuredTrack,
@@ -22,8 +24,6 @@ from realitygap.measure.backproject import (
     ground_plane,
 )
 from realitygap.scenarios.base import body_column
-from realitygap.sim.camera import intrinsics_from_fovy, project_points
-from realitygap.sim.rig import CameraConfig, RigConfig, camera_axes
 from tests.conftest import simulate_to
 
 K = intrinsics_from_fovy(45.0, 256, 256)

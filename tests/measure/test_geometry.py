@@ -299,8 +299,8 @@ def test_shaky_twin_scores_below_the_steady_twin(tmp_path):
     """Negative control on a rendered twin (textured floor): the same pendulum episode with a
     per-frame random wobble of the image (independent smooth 2 px warps: a shaky, rolling camera as
     a generative model renders it) must score below the steady camera."""
+    from realitygap.core.rig import CameraConfig, RigConfig
     from realitygap.episode.io import read_episode
-    from realitygap.sim.rig import CameraConfig, RigConfig
     from tests.conftest import simulate_to
 
     rig = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=SIZE_PX, height=SIZE_PX))

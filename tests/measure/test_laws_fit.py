@@ -23,14 +23,14 @@ import math
 import numpy as np
 import pytest
 
+from realitygap.core.camera import project_points
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.measure.backproject import MeasuredTrack, backproject_track
 from realitygap.measure.laws import FITTERS, FitResult, fit_law, linear_fit, propagate
 from realitygap.scenarios import get_scenario, scenario_names
 from realitygap.scenarios.base import body_column
-from realitygap.sim.camera import project_points
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import VISUAL_RIG, simulate_to
 

@@ -4,11 +4,11 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.types import Context
 from realitygap.measure.pipeline import ERROR_FLOOR_PARQUET, measure_dataset, measure_episode
 from realitygap.pipeline import plan_contexts, simulate_dataset
 from realitygap.scenarios import get_scenario
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=256, height=256))

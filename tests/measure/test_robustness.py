@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
+from realitygap.core.camera import project_points, scale_intrinsics
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.measure.pipeline import measure_video
 from realitygap.measure.tracking import reencode_h264
-from realitygap.sim.camera import project_points, scale_intrinsics
-from realitygap.sim.rig import CameraConfig, RigConfig
 from tests.conftest import simulate_to
 
 GT_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=320, height=320, fps=60))

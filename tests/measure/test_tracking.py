@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.measure.tracking import (
     GONE,
@@ -28,7 +29,6 @@ from realitygap.measure.tracking import (
     seeds_from_episode,
     track_objects,
 )
-from realitygap.sim.rig import CameraConfig, RigConfig
 from tests.conftest import simulate_to
 
 SCENARIOS = ("drop", "bounce", "pendulum", "collision", "occlusion")

@@ -1,8 +1,8 @@
 import numpy as np
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.pipeline import plan_contexts, simulate_dataset
 from realitygap.report.overview import frame_strip, write_overview
-from realitygap.sim.rig import CameraConfig, RigConfig
 
 
 def test_overview_page_lists_every_episode_with_strip_and_plot(tmp_path):

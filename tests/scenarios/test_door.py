@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pytest
 
+from realitygap.core.mj import mujoco
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.door import THICKNESS_M, DoorScenario, moment_of_inertia_kg_m2
-from realitygap.sim.mj import mujoco
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, colour_gap, simulate_to
 

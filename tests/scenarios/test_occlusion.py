@@ -16,12 +16,12 @@ import math
 import numpy as np
 import pytest
 
+from realitygap.core.camera import intrinsics_from_fovy, project_points
+from realitygap.core.rig import CameraConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.occlusion import EVENTS, WALL_CENTRE_Y_M, WALL_HEIGHT_M, WALL_THICKNESS_M
-from realitygap.sim.camera import intrinsics_from_fovy, project_points
-from realitygap.sim.rig import CameraConfig
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 

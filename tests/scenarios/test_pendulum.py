@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from realitygap.core.mj import mujoco
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.pendulum import PendulumScenario, natural_frequency_rad_s, pivot_position_m
-from realitygap.sim.mj import mujoco
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, colour_gap, simulate_to
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import binary_dilation
 
+from realitygap.core.mj import mujoco
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
@@ -24,7 +25,6 @@ from realitygap.scenarios.quadrotor import (
     rigid_body_inertia,
     rotation_vector,
 )
-from realitygap.sim.mj import mujoco
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 

@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pytest
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.measure.shadow import floor_back_projection, measure_shadow
@@ -33,7 +34,6 @@ from realitygap.scenarios.shadow import (
     magnification,
     shadow_point_m,
 )
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 
@@ -139,8 +139,8 @@ def test_gravity_acting_on_the_ball_is_caught_by_the_law_check(tmp_path):
 def test_world_lighting_is_as_documented():
     """The lighting model's constants are those of the compiled world: one shadow-casting spot lamp of
     diffuse s, no other light but the headlight, the shadow map and floor grid of the module."""
+    from realitygap.core.mj import mujoco
     from realitygap.scenarios import shadow
-    from realitygap.sim.mj import mujoco
 
     spec = get_scenario("shadow")
     params = spec.resolve_params({"light_intensity": 0.45, "light_height_m": 2.7})

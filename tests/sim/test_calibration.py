@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from realitygap.sim.camera import T_world_camera_from_mujoco, intrinsics_from_fovy, project_points
+from realitygap.core.camera import T_world_camera_from_mujoco, intrinsics_from_fovy, project_points
 from realitygap.sim.lidar import points_from_ranges
 
 
@@ -91,10 +91,10 @@ def test_intrinsics_extrinsics_stored(drop_episode):
 
 @pytest.mark.parametrize("elevation_deg", [0.0, 35.0])
 def test_tilted_camera_frames_the_motion_and_stays_calibrated(tmp_path, elevation_deg):
+    from realitygap.core.rig import CameraConfig, RigConfig
     from realitygap.episode.io import read_episode
     from realitygap.episode.types import Context
     from realitygap.scenarios import get_scenario
-    from realitygap.sim.rig import CameraConfig, RigConfig
     from realitygap.sim.runner import simulate_episode
 
     spec = get_scenario("drop")

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from realitygap.core.rig import GpsConfig
 from realitygap.sim.gps import enu_to_wgs84, wgs84_to_enu
 from realitygap.sim.imu import apply_imu_noise
-from realitygap.sim.rig import GpsConfig
 
 
 def test_imu_reads_gravity_at_rest_and_zero_in_free_fall(drop_episode):
@@ -61,8 +61,8 @@ def test_enu_to_wgs84_against_closed_form_meridian_radius():
 def test_integrating_imu_reads_the_skid_deceleration_despite_contact_chatter(tmp_path):
     """The braking car's tyres lose contact for single physics steps; an instantaneous accelerometer
     sample aliases with that (up to 18 % off), the period-mean reading must not."""
+    from realitygap.core.rig import CameraConfig, RigConfig
     from realitygap.episode.io import read_episode
-    from realitygap.sim.rig import CameraConfig, RigConfig
     from tests.conftest import simulate_to
 
     params = {"speed_m_s": 10.0, "friction": 1.0, "reaction_time_s": 0.0}
@@ -75,8 +75,8 @@ def test_integrating_imu_reads_the_skid_deceleration_despite_contact_chatter(tmp
 
 
 def test_integrating_gyro_matches_the_pendulum_rate(tmp_path):
+    from realitygap.core.rig import CameraConfig, RigConfig
     from realitygap.episode.io import read_episode
-    from realitygap.sim.rig import CameraConfig, RigConfig
     from tests.conftest import simulate_to
 
     rig = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
+from realitygap.core.rig import CameraConfig, RigConfig, ThermalConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.base import InstanceSpec
-from realitygap.sim.rig import CameraConfig, RigConfig, ThermalConfig
 from realitygap.sim.runner import simulate_episode
 from realitygap.sim.thermal import STEFAN_BOLTZMANN_W_M2_K4, radiance_noise_std, radiance_w_m2_sr
 

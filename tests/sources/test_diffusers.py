@@ -16,12 +16,12 @@ pytest.importorskip("diffusers")
 
 import torch  # noqa: E402
 
+from realitygap.core.rig import CameraConfig, RigConfig  # noqa: E402
 from realitygap.episode.dataset import episode_dir, read_index  # noqa: E402
 from realitygap.episode.io import read_episode, read_meta, verify_episode  # noqa: E402
 from realitygap.measure.pipeline import measure_dataset  # noqa: E402
 from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset  # noqa: E402
 from realitygap.runtime.errors import InputError  # noqa: E402
-from realitygap.sim.rig import CameraConfig, RigConfig  # noqa: E402
 from realitygap.sources.base import Conditioning  # noqa: E402
 from realitygap.sources.diffusers_i2v import (  # noqa: E402
     MODEL_ENV,

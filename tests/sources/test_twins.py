@@ -5,9 +5,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.measure.pipeline import measure_dataset
 from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sources.registry import get_source
 from realitygap.sources.twins import TWINS as SOURCES
 

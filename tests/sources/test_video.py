@@ -19,13 +19,13 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from realitygap.core.camera import scale_intrinsics
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import read_episode, read_meta, verify_episode
 from realitygap.measure.pipeline import measure_episode
 from realitygap.pipeline import plan_contexts, simulate_dataset
 from realitygap.runtime.errors import InputError
-from realitygap.sim.camera import scale_intrinsics
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sources.video import export_contexts, import_videos, nearest_frames, read_manifest
 
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=128, height=128, fps=60))

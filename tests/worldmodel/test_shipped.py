@@ -11,9 +11,9 @@ from hashlib import sha256
 import pyarrow.parquet as pq
 import pytest
 
+from realitygap.core.rig import RigConfig
 from realitygap.measure.pipeline import measure_dataset
 from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset
-from realitygap.sim.rig import RigConfig
 from realitygap.sources.registry import get_source
 from realitygap.worldmodel.source import CHECKPOINT_ENV, SHIPPED_CHECKPOINT
 from realitygap.worldmodel.train import load_checkpoint

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from realitygap.cli import main
+from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.dataset import episode_dir, open_dataset, read_index, rebuild_index
 from realitygap.episode.io import read_episode, verify_episode
 from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset
 from realitygap.runtime.errors import InputError
-from realitygap.sim.rig import CameraConfig, RigConfig
 from realitygap.sources.base import Conditioning, Source
 from realitygap.sources.registry import get_source
 from realitygap.worldmodel.data import TrainingData, sample_batch

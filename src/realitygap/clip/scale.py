@@ -238,7 +238,7 @@ def calibration_from_file(path: Path, frame_size: tuple[int, int], sphere_radius
 
 def calibration_from_camera(camera: dict, frame_size: tuple[int, int], plane_point_m, plane_normal,
                             sphere_radius_m: float | None, origin: str, positions=None) -> Calibration:
-    from realitygap.sim.camera import scale_intrinsics
+    from realitygap.core.camera import scale_intrinsics
 
     K = np.array([[camera["fx_px"], 0.0, camera["cx_px"]], [0.0, camera["fy_px"], camera["cy_px"]], [0.0, 0.0, 1.0]], float)
     K = scale_intrinsics(K, (int(camera["width_px"]), int(camera["height_px"])), frame_size)

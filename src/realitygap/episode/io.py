@@ -122,7 +122,7 @@ def sha256_file(path: Path) -> str:
 
 def software_versions() -> dict[str, str]:
     import av
-    import mujoco
+    from realitygap.core.mj import mujoco
 
     return {"realitygap": __version__, "mujoco": mujoco.__version__, "numpy": np.__version__,
             "pyarrow": pa.__version__, "av": av.__version__}

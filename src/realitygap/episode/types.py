@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
-from realitygap.sim.rig import RigConfig
+from realitygap.core.rig import RigConfig
 
 EPISODE_ID_LENGTH = 16
 

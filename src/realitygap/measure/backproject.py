@@ -1,6 +1,6 @@
 """Pixels -> world metres: ray-plane intersection and apparent size, with propagated uncertainty.
 
-Conventions (those of `realitygap.sim.camera`): K is the 3x3 pinhole matrix in pixels; T_world_camera
+Conventions (those of `realitygap.core.camera`): K is the 3x3 pinhole matrix in pixels; T_world_camera
 the 4x4 pose of the OpenCV camera frame (x right, y down, z forward) in the world; pixel (col, row)
 is centred at (u, v) = (col, row). The ray through pixel (u, v) is
 

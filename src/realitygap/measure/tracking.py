@@ -4,7 +4,7 @@ Input: frames (T, H, W, 3) uint8 RGB with timestamps `t_s` (T,) seconds, and one
 object: its first-frame mask (from ground-truth segmentation, or supplied by a user) and/or its
 declared colour. Output: one `ObjectTrack` per seed with, per frame, a state (present / lost /
 gone), the centroid (u, v) px of the visible silhouette (pixel (col, row) is centred at
-(u, v) = (col, row), as in `realitygap.sim.camera`), area, box, equivalent radius and a standard
+(u, v) = (col, row), as in `realitygap.core.camera`), area, box, equivalent radius and a standard
 uncertainty of the centroid. `find_spontaneous_objects` reports objects that appear after frame 0
 and match no track.
 

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from realitygap.sim.camera import project_points
+from realitygap.core.camera import project_points
 
 
 def hull_centroid_px(points_world: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.signal import find_peaks
 
+from realitygap.core.mj import mujoco
 from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
@@ -37,7 +38,6 @@ from realitygap.scenarios.base import (
     colour_parameter,
     radius_parameter,
 )
-from realitygap.sim.mj import mujoco
 
 CONTACT_STIFFNESS = 2.0e5
 CONTACT_IMPEDANCE = 0.95

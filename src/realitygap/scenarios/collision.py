@@ -55,6 +55,7 @@ from typing import Mapping
 import numpy as np
 from scipy.optimize import brentq
 
+from realitygap.core.mj import mujoco
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
@@ -65,7 +66,6 @@ from realitygap.scenarios.base import (
     ScenarioSpec,
     body_column,
 )
-from realitygap.sim.mj import mujoco
 
 PUCK_RADIUS_M = 0.1
 PUCK_HEIGHT_M = 0.12

@@ -32,6 +32,7 @@ from typing import Mapping
 
 import numpy as np
 
+from realitygap.core.mj import mujoco
 from realitygap.scenarios._silhouette import box_corners_m, hull_centroid_px, invert_centroids
 from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
@@ -43,7 +44,6 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
-from realitygap.sim.mj import mujoco
 
 THICKNESS_M = 0.04
 FLOOR_GAP_M = 0.02

@@ -31,7 +31,7 @@ as hidden when its centre is covered, so rendered transitions lag or lead the la
 pixel of image motion.
 
 Camera assumption: the event positions depend on where the rig puts the camera, which
-`realitygap.sim.rig.camera_pose_for_bounds` computes from the motion box and the camera's field
+`realitygap.core.camera.camera_pose_for_bounds` computes from the motion box and the camera's field
 of view, aspect ratio and framing margin (not its pixel count). `predict`/`measure_state` use the
 default `CameraConfig` (45 deg, square image, margin 1.3; 32x32, 96x96 and 256x256 all give the
 same camera); `occlusion_geometry(..., camera=...)` gives the events for any other camera.
@@ -53,6 +53,8 @@ from typing import Mapping
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from realitygap.core.camera import camera_pose_for_bounds
+from realitygap.core.rig import CameraConfig
 from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
@@ -63,7 +65,6 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
-from realitygap.sim.rig import CameraConfig, camera_pose_for_bounds
 
 ROLL_CONTACT = {"solref": (0.005, 1.0), "solimp": (0.95, 0.99, 0.001)}
 WALL_CENTRE_Y_M = -0.4

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from realitygap.sim.camera import project_points
-from realitygap.sim.mj import mujoco
+from realitygap.core.camera import project_points
+from realitygap.core.mj import mujoco
 
 
 def boxes_2d(ids: np.ndarray, n_instances: int) -> tuple[np.ndarray, np.ndarray]:

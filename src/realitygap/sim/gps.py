@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pymap3d
 
-from realitygap.sim.rig import GpsConfig
+from realitygap.core.rig import GpsConfig
 
 
 def enu_to_wgs84(enu_m: np.ndarray, config: GpsConfig) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from realitygap.sim.rig import LidarConfig
+from realitygap.core.rig import LidarConfig
 
 
 def ray_angles_rad(config: LidarConfig) -> tuple[np.ndarray, np.ndarray]:

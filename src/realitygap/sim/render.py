@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from realitygap.sim.mj import mujoco
+from realitygap.core.mj import mujoco
 
 _GL_CONTEXTS: dict[tuple[int, int], "mujoco.GLContext"] = {}
 """Per-process pool of EGL contexts by framebuffer size. Creating a context and warming it up

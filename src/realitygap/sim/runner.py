@@ -14,16 +14,17 @@ from typing import Callable
 
 import numpy as np
 
+from realitygap.core.camera import T_world_camera_from_mujoco, camera_pose_for_bounds, intrinsics_from_fovy, project_points
+from realitygap.core.mj import mujoco
+from realitygap.core.rig import RigConfig
 from realitygap.episode.io import EpisodeWriter
 from realitygap.episode.types import Context, context_setup_cost
 from realitygap.scenarios import ScenarioSpec
 from realitygap.sim import lidar as lidar_model
 from realitygap.sim.annotate import body_box_local, box_corners, boxes_2d, may_be_hidden, projected_region
-from realitygap.sim.camera import T_world_camera_from_mujoco, intrinsics_from_fovy, project_points
 from realitygap.sim.clock import physics_rate_hz
 from realitygap.sim.gps import add_gps_noise, enu_to_wgs84
 from realitygap.sim.imu import apply_imu_noise, integrated_readings
-from realitygap.sim.mj import mujoco
 from realitygap.sim.radar import add_radar_noise, aggregate_detections
 from realitygap.sim.render import SceneRenderer
 from realitygap.sim.rig import (
@@ -34,9 +35,7 @@ from realitygap.sim.rig import (
     RADAR_SITE,
     WIDE_CAMERA_NAME,
     WIDE_PADDING,
-    RigConfig,
     attach_rig,
-    camera_pose_for_bounds,
 )
 from realitygap.sim.thermal import radiance_noise_std, radiance_w_m2_sr, thermal_counts
 

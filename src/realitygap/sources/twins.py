@@ -215,7 +215,7 @@ def spontaneous_placement(scenario: ScenarioSpec, params: dict, model, data) -> 
     half-width and +-0.45 of its half-height, on the plane through the motion box's centre facing the
     camera, the one above the floor farthest from the tracked object's law path; radius 10 % of the
     view's half-height there."""
-    from realitygap.sim.mj import mujoco
+    from realitygap.core.mj import mujoco
     from realitygap.sim.rig import CAMERA_NAME
 
     mujoco.mj_forward(model, data)  # camera poses (mj_kinematics leaves cam_xpos unset)

@@ -55,12 +55,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from realitygap.core.camera import scale_intrinsics
 from realitygap.episode.dataset import ensure_writable_dir, episode_dir, open_dataset, read_index, rebuild_index, resolve_inside
 from realitygap.episode.io import EpisodeWriter, read_meta, sha256_file
 from realitygap.episode.video import read_video
 from realitygap.runtime.atomic import write_bytes_atomic
 from realitygap.runtime.errors import InputError, one_line
-from realitygap.sim.camera import scale_intrinsics
 
 GROUND_TRUTH_SOURCE = "sim"
 CAPABILITIES = frozenset({"rgb"})

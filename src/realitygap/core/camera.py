@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from realitygap.core.rig import CameraConfig
+
 MJ_TO_CV = np.diag([1.0, -1.0, -1.0])
 
 
@@ -54,3 +56,29 @@ def scale_intrinsics(K: np.ndarray, from_wh: tuple[int, int], to_wh: tuple[int, 
     scaled[0, 0], scaled[0, 1], scaled[0, 2] = K[0, 0] * sx, K[0, 1] * sx, (K[0, 2] + 0.5) * sx - 0.5
     scaled[1, 1], scaled[1, 2] = K[1, 1] * sy, (K[1, 2] + 0.5) * sy - 0.5
     return scaled
+
+
+def camera_axes(elevation_deg: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(right, up, forward) world unit vectors of a camera looking along +y, tilted down by `elevation_deg`."""
+    e = math.radians(elevation_deg)
+    return np.array([1.0, 0.0, 0.0]), np.array([0.0, math.sin(e), math.cos(e)]), np.array([0.0, math.cos(e), -math.sin(e)])
+
+
+def camera_pose_for_bounds(low_m: np.ndarray, high_m: np.ndarray, camera: CameraConfig,
+                           elevation_deg: float = 0.0) -> np.ndarray:
+    """World position of a camera on the -y side of the motion box, looking along +y (tilted down by
+    `elevation_deg`) at the box centre, at the smallest distance at which every corner of the box
+    lies inside the field of view shrunk by the framing margin.
+
+    For elevation 0 this is margin * max(half_z / tan(fovy/2), half_x / tan(fovx/2)) + half_y.
+    """
+    low, high = np.asarray(low_m, float), np.asarray(high_m, float)
+    centre = (low + high) / 2
+    tan_y = math.tan(math.radians(camera.fovy_deg) / 2) / camera.framing_margin
+    tan_x = tan_y * camera.width / camera.height
+    right, up, forward = camera_axes(elevation_deg)
+    corners = np.array([[x, y, z] for x in (low[0], high[0]) for y in (low[1], high[1]) for z in (low[2], high[2])]) - centre
+    lateral, vertical, depth = corners @ right, corners @ up, corners @ forward
+    # A corner at (lateral, vertical, depth) from the centre is inside when |lateral| <= tan_x (D + depth).
+    distance = max(np.max(np.abs(lateral) / tan_x - depth), np.max(np.abs(vertical) / tan_y - depth), 1e-3)
+    return centre - distance * forward
