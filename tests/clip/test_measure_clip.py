@@ -22,7 +22,7 @@ from realitygap.clip.measure import ClipOptions, measure_clip
 from realitygap.clip.probe import _times, read_clip
 from realitygap.measure.tracking import ObjectSeed, track_objects
 from realitygap.scenarios import get_scenario
-from realitygap.scenarios._world import COLOURS_RGBA
+from realitygap.scenarios.world import COLOURS_RGBA
 from realitygap.sources.video import _Probe
 from tests.clip.clips import motion_blur, paint_disc, relight, render, write_mp4
 
@@ -147,7 +147,7 @@ def test_pendulum_period_without_scale_and_g_from_length(tmp_path):
     path = write_mp4(tmp_path / "pendulum.mp4", relight(frames, 0.7, 1.0, 2.0, seed=5), 30, size=(320, 240), crf=28)
     result = measure_clip(path, ClipOptions(law="pendulum", length_m=params["length_m"]))
     spec = get_scenario("pendulum")
-    period = spec.predict(resolved)["period_s"].value
+    period = spec.declared_law(resolved)["period_s"].value
     assert abs(result.fit.quantities["period_s"].value / period - 1) < PERIOD_TOL
     assert abs(result.fit.quantities["amplitude_deg"].value / params["release_angle_deg"] - 1) < 0.1
     # the bob's rotational inertia lengthens the equivalent pendulum: g_apparent = g / (1 + 2 r^2 / (5 L^2))

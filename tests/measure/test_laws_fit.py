@@ -75,7 +75,7 @@ def measure(tmp_path, scenario: str, params: dict, seed: int = 0):
 
 
 def predicted(spec, params, key: str) -> float:
-    return spec.predict(params)[key].value
+    return spec.declared_law(params)[key].value
 
 
 def agrees(result: FitResult, expected: float, rel: float = 0.0, abs_: float = 0.0, sigmas: float = 3.0) -> bool:
@@ -202,7 +202,7 @@ def test_occlusion_disappearance_and_reappearance_from_visible_fraction(tmp_path
     noise_px = NOISE_PX * VISUAL_RIG.camera.width / RIG.camera.width  # the same metric noise as at 256 px
     tracks = noisy_tracks(spec, p, episode, noise_px=noise_px, present={"ball": fraction > 0}, t_s=t_frames)
     frame = 1.0 / VISUAL_RIG.camera.fps
-    law = spec.predict(p)
+    law = spec.declared_law(p)
     fitted = fit_law("occlusion", p, tracks)
     assert abs(fitted["reemerge_start_time_s"].value - law["reemerge_start_time_s"].value) < 2 * frame
     assert abs(fitted["fully_hidden_time_s"].value - law["fully_hidden_time_s"].value) < 2 * frame
@@ -243,7 +243,7 @@ def test_shadow_measures_the_carried_ball_only(tmp_path):
 def test_every_scenario_has_a_fit_keyed_like_its_prediction(tmp_path):
     assert set(FITTERS) == set(scenario_names())
     spec, p, episode, fitted = measure(tmp_path, "collision", {})
-    assert set(spec.predict(p)) <= set(fitted)
+    assert set(spec.declared_law(p)) <= set(fitted)
     assert all(isinstance(r, FitResult) and r.unit is not None for r in fitted.values())
 
 

@@ -36,21 +36,21 @@ def _state(tmp_path, params):
 def test_state_obeys_the_stopping_law(tmp_path, params):
     spec = get_scenario("braking")
     state = _state(tmp_path, params)
-    measured, predicted = spec.measure_state(params, state), spec.predict(params)
+    measured, predicted = spec.measure_state(params, state), spec.declared_law(params)
     for name in ("stopping_distance_m", "stopping_time_s", "deceleration_m_s2"):
         assert measured[name] == pytest.approx(predicted[name].value, rel=LAW_TOLERANCE), name
     assert measured["brake_speed_m_s"] == pytest.approx(predicted["brake_speed_m_s"].value, rel=1e-3)
     # The car goes straight and stays on the road: no yaw drift, no pitching, no hop above 2 mm.
     assert np.abs(state["position_y_m"]).max() < 0.01
-    assert np.abs(state["position_z_m"] - spec.predict_position(params, state["t_s"])[:, 2]).max() < 0.002
+    assert np.abs(state["position_z_m"] - spec.law_position(params, state["t_s"])[:, 2]).max() < 0.002
 
 
 def test_law_curve_matches_the_state_over_the_whole_episode(tmp_path):
     spec = get_scenario("braking")
     params = spec.resolve_params({"speed_m_s": 9.0, "friction": 0.6, "reaction_time_s": 0.3})
     state = _state(tmp_path, params)
-    x_law = spec.predict_position(params, state["t_s"])[:, 0]
-    distance = spec.predict(params)["stopping_distance_m"].value
+    x_law = spec.law_position(params, state["t_s"])[:, 0]
+    distance = spec.declared_law(params)["stopping_distance_m"].value
     assert np.abs(state["position_x_m"] - x_law).max() < 0.01 * distance
 
 
@@ -58,15 +58,15 @@ def test_law_curve_is_the_closed_form_of_predict():
     spec = get_scenario("braking")
     params = spec.resolve_params({"speed_m_s": 8.0, "friction": 0.5, "reaction_time_s": 0.4})
     v, t_r, a = 8.0, 0.4, 0.5 * spec.gravity_m_s2
-    law = spec.predict(params)
+    law = spec.declared_law(params)
     t_stop, d_stop = law["stopping_time_s"].value, law["stopping_distance_m"].value
     assert t_stop == pytest.approx(t_r + v / a, rel=1e-12) and d_stop == pytest.approx(v * t_r + v**2 / (2 * a), rel=1e-12)
     assert law["deceleration_m_s2"].value == pytest.approx(a) and law["brake_speed_m_s"].value == v
-    x = spec.predict_position(params, np.array([0.0, 0.2, t_r, t_r + 0.5, t_stop, t_stop + 1.0]))[:, 0]
+    x = spec.law_position(params, np.array([0.0, 0.2, t_r, t_r + 0.5, t_stop, t_stop + 1.0]))[:, 0]
     assert x == pytest.approx([0.0, 0.2 * v, v * t_r, v * t_r + 0.5 * v - 0.5 * a * 0.25, d_stop, d_stop], rel=1e-12)
     # Speed is continuous at t_r (v) and reaches 0 at the stop: central differences of the curve.
     h = 1e-6
-    speed = np.diff(spec.predict_position(params, np.array([t_r - h, t_r + h, t_stop - 2 * h, t_stop]))[:, 0])[[0, 2]] / (2 * h)
+    speed = np.diff(spec.law_position(params, np.array([t_r - h, t_r + h, t_stop - 2 * h, t_stop]))[:, 0])[[0, 2]] / (2 * h)
     assert speed[0] == pytest.approx(v, rel=1e-5) and abs(speed[1]) < 1e-4
     # The camera box contains the whole path of the car.
     low, high = spec.motion_bounds_m(params)
@@ -84,7 +84,7 @@ def test_wrong_friction_is_caught_by_the_law_check(tmp_path):
 
     simulate_episode(Context(scenario="braking", params=params, seed=0, rig=STATE_ONLY_RIG), SlipperyBraking(), tmp_path / "ep")
     state = read_episode(tmp_path / "ep", streams=("state",)).tables["state"]
-    measured, predicted = spec.measure_state(params, state), spec.predict(params)
+    measured, predicted = spec.measure_state(params, state), spec.declared_law(params)
     assert measured["deceleration_m_s2"] / predicted["deceleration_m_s2"].value == pytest.approx(0.7, rel=0.02)
     skid = predicted["stopping_distance_m"].value - 8.0 * 0.2
     assert measured["stopping_distance_m"] - predicted["stopping_distance_m"].value == pytest.approx(skid * (1 / 0.7 - 1), rel=0.03)

@@ -44,7 +44,7 @@ def _simulate(tmp_path, params, spec=None, rig=STATE_ONLY_RIG):
 
 
 def _law_errors(params, measured) -> dict[str, float]:
-    predicted = {k: q.value for k, q in get_scenario("collision").predict(params).items()}
+    predicted = {k: q.value for k, q in get_scenario("collision").declared_law(params).items()}
     errors = {k: abs(measured[k] / predicted[k] - 1) for k in predicted if k != "velocity_a_after_m_s"}
     errors["velocity_a_after_m_s"] = abs(measured["velocity_a_after_m_s"] - predicted["velocity_a_after_m_s"]) / params["speed_m_s"]
     return errors
@@ -74,9 +74,9 @@ def test_state_obeys_collision_law_within_two_percent(tmp_path, params):
     # The law curve of puck A (an instantaneous impact) follows the state away from the 7 ms contact,
     # which shifts the line after it by about (v - v_A') x half the contact time (3.6 ms): <= 15 mm.
     t = body_column(state, "puck_a", "t_s")
-    law = spec.predict(params)
+    law = spec.declared_law(params)
     away = np.abs(t - law["impact_time_s"].value) > 0.02
-    x_err = np.abs(body_column(state, "puck_a", "position_x_m")[away] - spec.predict_position(params, t[away])[:, 0])
+    x_err = np.abs(body_column(state, "puck_a", "position_x_m")[away] - spec.law_position(params, t[away])[:, 0])
     assert x_err.max() < 0.004 * (params["speed_m_s"] - law["velocity_a_after_m_s"].value) + 1e-3
 
 
@@ -84,11 +84,11 @@ def test_law_curve_is_the_declared_motion():
     """Closed form: A starts `gap` behind B, touches it at gap / v, moves at v before and v_A' after."""
     spec = get_scenario("collision")
     params = spec.resolve_params({"speed_m_s": 2.0, "mass_ratio": 0.7, "restitution": 0.6})
-    law = spec.predict(params)
+    law = spec.declared_law(params)
     t_impact, gap = impact_layout(2.0)
     assert law["impact_time_s"].value == pytest.approx(gap / 2.0)
     assert spec.duration_s(params) == pytest.approx(2 * t_impact)
-    x = spec.predict_position(params, np.array([0.0, t_impact, t_impact - 0.1, t_impact + 0.1]))
+    x = spec.law_position(params, np.array([0.0, t_impact, t_impact - 0.1, t_impact + 0.1]))
     assert x[0, 0] == pytest.approx(-PUCK_RADIUS_M - gap) and x[1, 0] == pytest.approx(-PUCK_RADIUS_M)
     assert (x[1, 0] - x[2, 0]) / 0.1 == pytest.approx(law["velocity_a_before_m_s"].value)
     assert (x[3, 0] - x[1, 0]) / 0.1 == pytest.approx(law["velocity_a_after_m_s"].value)

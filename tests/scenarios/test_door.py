@@ -54,13 +54,13 @@ def _door_pose(state) -> tuple[np.ndarray, np.ndarray]:
 def test_state_obeys_the_damped_hinge_law(tmp_path, params):
     spec = get_scenario("door")
     state = _state(tmp_path, params)
-    measured, predicted = spec.measure_state(params, state), spec.predict(params)
+    measured, predicted = spec.measure_state(params, state), spec.declared_law(params)
     for name, quantity in predicted.items():
         assert measured[name] == pytest.approx(quantity.value, rel=LAW_TOLERANCE), name
     assert abs(measured["final_angle_rad"] - predicted["final_angle_rad"].value) < math.radians(2.0)
     assert math.degrees(predicted["final_angle_rad"].value) < 110
     position = np.stack([state[f"position_{a}_m"] for a in "xyz"], axis=-1)
-    assert np.max(np.linalg.norm(position - spec.predict_position(params, state["t_s"]), axis=1)) < 1e-3
+    assert np.max(np.linalg.norm(position - spec.law_position(params, state["t_s"]), axis=1)) < 1e-3
 
 
 def test_twin_inertia_and_hinge_are_the_declared_ones():
@@ -79,11 +79,11 @@ def test_twin_inertia_and_hinge_are_the_declared_ones():
 def test_law_curve_matches_the_declared_quantities():
     spec = get_scenario("door")
     params = spec.resolve_params({})
-    q = spec.predict(params)
+    q = spec.declared_law(params)
     tau, final, w0 = q["time_constant_s"].value, q["final_angle_rad"].value, q["initial_angular_velocity_rad_s"].value
     assert final == pytest.approx(w0 * tau, rel=1e-12)  # J r / c = (J r / I)(I / c)
     t = np.array([0.0, tau, 60 * tau, 1e-7])
-    centre = spec.predict_position(params, t)
+    centre = spec.law_position(params, t)
     angle = np.arctan2(centre[:, 1], centre[:, 0])
     assert angle[:3] == pytest.approx([0.0, q["angle_at_time_constant_rad"].value, final], abs=1e-12)
     assert angle[3] / 1e-7 == pytest.approx(w0, rel=1e-6)
@@ -128,7 +128,7 @@ class _FrictionHinge(DoorScenario):
 def test_heavier_door_is_caught_by_the_rate_and_the_time_constant(tmp_path):
     spec, params = get_scenario("door"), {}
     measured = spec.measure_state(params, _state(tmp_path, params, _HeavyDoor()))
-    predicted = spec.predict(params)
+    predicted = spec.declared_law(params)
     assert measured["final_angle_rad"] == pytest.approx(predicted["final_angle_rad"].value, rel=LAW_TOLERANCE)
     assert measured["time_constant_s"] / predicted["time_constant_s"].value == pytest.approx(2.0, rel=0.01)
     ratio = measured["initial_angular_velocity_rad_s"] / predicted["initial_angular_velocity_rad_s"].value
@@ -138,7 +138,7 @@ def test_heavier_door_is_caught_by_the_rate_and_the_time_constant(tmp_path):
 def test_hinge_friction_is_caught_by_the_final_angle(tmp_path):
     spec, params = get_scenario("door"), {}
     measured = spec.measure_state(params, _state(tmp_path, params, _FrictionHinge()))
-    predicted = spec.predict(params)["final_angle_rad"].value
+    predicted = spec.declared_law(params)["final_angle_rad"].value
     assert 1 - measured["final_angle_rad"] / predicted > 3 * 0.02
 
 

@@ -32,7 +32,7 @@ def test_drop_impact_time_within_half_percent(tmp_path, params):
     spec = get_scenario("drop")
     episode = read_episode(simulate_to(tmp_path, "drop", params, rig=STATE_ONLY_RIG), streams=("state",))
     measured = spec.measure_state(params, episode.tables["state"])
-    predicted = spec.predict(params)
+    predicted = spec.declared_law(params)
     assert measured["impact_time_s"] == pytest.approx(predicted["impact_time_s"].value, rel=0.005)
     assert measured["impact_speed_m_s"] == pytest.approx(predicted["impact_speed_m_s"].value, rel=0.005)
 
@@ -56,8 +56,8 @@ def test_law_curve_matches_state_during_free_fall(drop_episode):
     params = drop_episode.meta["context"]["params"]
     state = drop_episode.tables["state"]
     t, z = state["t_s"], state["position_z_m"]
-    falling = t < 0.95 * spec.predict(params)["impact_time_s"].value
-    z_law = spec.predict_position(params, t[falling])[:, 2]
+    falling = t < 0.95 * spec.declared_law(params)["impact_time_s"].value
+    z_law = spec.law_position(params, t[falling])[:, 2]
     assert np.max(np.abs(z[falling] - z_law)) < 0.005  # metres; Euler at 1/1200 s drifts < 2 mm
 
 
@@ -76,7 +76,7 @@ def test_wrong_gravity_is_caught_by_the_law_check(tmp_path):
     context = Context(scenario="drop", params=params, seed=0, rig=STATE_ONLY_RIG)
     simulate_episode(context, LowGravityDrop(), tmp_path / "ep")
     measured = spec.measure_state(params, read_episode(tmp_path / "ep", streams=("state",)).tables["state"])
-    predicted = spec.predict(params)["impact_time_s"].value
+    predicted = spec.declared_law(params)["impact_time_s"].value
     assert measured["impact_time_s"] / predicted == pytest.approx(np.sqrt(9.81 / 5), rel=0.005)
 
 
@@ -85,10 +85,10 @@ def test_bounce_law_curve_peaks_at_the_declared_apexes():
     params = spec.resolve_params({"height_m": 2.0, "restitution": 0.6, "radius_m": 0.1})
     h, e, r = 2.0, 0.6, 0.1
     t_fall = np.sqrt(2 * h / spec.gravity_m_s2)
-    impacts = [spec.predict(params)[f"impact_time_{k}_s"].value for k in (1, 2, 3)]
+    impacts = [spec.declared_law(params)[f"impact_time_{k}_s"].value for k in (1, 2, 3)]
     apex_times = [t + e ** (k + 1) * t_fall for k, t in enumerate(impacts)]
-    z = spec.predict_position(params, np.array(apex_times))[:, 2]
+    z = spec.law_position(params, np.array(apex_times))[:, 2]
     assert z - r == pytest.approx([h * e**2, h * e**4, h * e**6], rel=1e-9)
-    assert spec.predict_position(params, np.array(impacts))[:, 2] == pytest.approx([r] * 3, abs=1e-9)
-    late = spec.predict_position(params, np.array([20.0]))[0, 2]  # the series continues, it does not stop at 3
+    assert spec.law_position(params, np.array(impacts))[:, 2] == pytest.approx([r] * 3, abs=1e-9)
+    late = spec.law_position(params, np.array([20.0]))[0, 2]  # the series continues, it does not stop at 3
     assert r <= late < r + h * e**40

@@ -36,7 +36,7 @@ POINTS = [
 
 def _law_errors(spec, params, state) -> dict[str, float]:
     measured = spec.measure_state(params, state)
-    predicted = spec.predict(params)
+    predicted = spec.declared_law(params)
     assert set(measured) == set(predicted)
     return {k: abs(measured[k] / q.value - 1) for k, q in predicted.items()}
 
@@ -50,20 +50,20 @@ def test_state_obeys_the_law_within_two_percent(tmp_path, params):
     # The whole trajectory, not only the events: centre within 1 mm of x0 + v t, on the floor.
     t = state["t_s"]
     position = np.stack([state[f"position_{a}_m"] for a in "xyz"], axis=-1)
-    assert np.max(np.abs(position - spec.predict_position(params, t))) < 1e-3
+    assert np.max(np.abs(position - spec.law_position(params, t))) < 1e-3
 
 
-def test_predict_position_passes_the_silhouette_events_at_the_predicted_times():
+def test_law_position_passes_the_silhouette_events_at_the_predicted_times():
     spec = get_scenario("occlusion")
     params = spec.resolve_params({"speed_m_s": 1.3, "wall_width_m": 0.5, "radius_m": 0.07})
-    predicted, geometry = spec.predict(params), spec.geometry(params)
+    predicted, geometry = spec.declared_law(params), spec.geometry(params)
     times = np.array([predicted[f"{e}_time_s"].value for e in EVENTS])
-    x = spec.predict_position(params, times)[:, 0]
+    x = spec.law_position(params, times)[:, 0]
     assert x == pytest.approx([geometry.event_x_m[e] for e in EVENTS], abs=1e-12)
     assert x[-1] == pytest.approx(predicted["exit_position_x_m"].value, abs=1e-12)
     assert predicted["hidden_duration_s"].value == pytest.approx(times[2] - times[1], abs=1e-12)
     assert np.all(np.diff(times) > 0) and times[0] > 0 and times[-1] < spec.duration_s(params)
-    ends = spec.predict_position(params, np.array([0.0, spec.duration_s(params)]))
+    ends = spec.law_position(params, np.array([0.0, spec.duration_s(params)]))
     assert ends[:, 0] == pytest.approx([geometry.start_x_m, -geometry.start_x_m])  # symmetric path
     low, high = spec.motion_bounds_m(params)
     assert np.all(ends >= low - 1e-12) and np.all(ends <= high + 1e-12)
@@ -123,7 +123,7 @@ def test_annotations_show_the_ball_hidden_then_reemerging(tmp_path, params):
     episode = read_episode(simulate_to(tmp_path, "occlusion", params, rig=VISUAL_RIG))
     ann = episode.tables["annotations"]
     t, fraction = np.asarray(ann["t_s"]), np.asarray(ann["visible_fraction"])
-    predicted = {e: spec.predict(params)[f"{e}_time_s"].value for e in EVENTS}
+    predicted = {e: spec.declared_law(params)[f"{e}_time_s"].value for e in EVENTS}
     calibration = episode.meta["calibration"]["camera"]
     px_per_s = params["speed_m_s"] * calibration["fx_px"] / -calibration["T_world_camera"][1][3]
     pixel_s, frame_s = 1.1 / px_per_s, 1.0 / VISUAL_RIG.camera.fps  # 1.1 px of image motion

@@ -42,12 +42,12 @@ def _state(tmp_path, params, scenario=None):
 def test_state_obeys_the_finite_amplitude_law(tmp_path, params):
     spec = get_scenario("pendulum")
     state = _state(tmp_path, params)
-    measured, predicted = spec.measure_state(params, state), spec.predict(params)
+    measured, predicted = spec.measure_state(params, state), spec.declared_law(params)
     for name, quantity in predicted.items():
         assert measured[name] == pytest.approx(quantity.value, rel=LAW_TOLERANCE), name
     # The whole trajectory follows the law curve; semi-implicit Euler lags by about half a step.
     position = np.stack([state[f"position_{a}_m"] for a in "xyz"], axis=-1)
-    law = spec.predict_position(params, state["t_s"])
+    law = spec.law_position(params, state["t_s"])
     max_speed = math.sqrt(2 * 9.81 * params["length_m"] * (1 - math.cos(math.radians(params["release_angle_deg"]))))
     assert np.max(np.linalg.norm(position - law, axis=1)) < max_speed / 1200 + 1e-4
 
@@ -66,31 +66,31 @@ def test_twin_inertia_is_the_declared_one():
 
 
 def test_law_curve_matches_an_independent_ode_solution():
-    """predict_position against scipy's integration of theta'' = -w0^2 sin(theta), and its turning points."""
+    """law_position against scipy's integration of theta'' = -w0^2 sin(theta), and its turning points."""
     spec = get_scenario("pendulum")
     params = spec.resolve_params({"length_m": 1.0, "release_angle_deg": 55.0, "radius_m": 0.1})
     theta0 = math.radians(55.0)
     omega0 = natural_frequency_rad_s(1.0, 0.1, spec.gravity_m_s2)
-    period = spec.predict(params)["period_s"].value
+    period = spec.declared_law(params)["period_s"].value
     t = np.linspace(0.0, 2.5 * period, 400)
     ode = solve_ivp(lambda _, y: [y[1], -omega0**2 * math.sin(y[0])], (0, t[-1]), [theta0, 0.0], t_eval=t,
                     rtol=1e-11, atol=1e-12)
     pivot = pivot_position_m(1.0, 0.1)
-    law = spec.predict_position(params, t)
+    law = spec.law_position(params, t)
     theta_law = np.arctan2(law[:, 0] - pivot[0], pivot[2] - law[:, 2])
     assert np.max(np.abs(theta_law - ode.y[0])) < 1e-7
     assert np.allclose(law[:, 1], 0.0) and np.allclose(np.linalg.norm(law - pivot, axis=1), 1.0)
-    at = spec.predict_position(params, np.array([0.0, period / 4, period / 2, period]))
+    at = spec.law_position(params, np.array([0.0, period / 4, period / 2, period]))
     theta_at = np.arctan2(at[:, 0] - pivot[0], pivot[2] - at[:, 2])
     assert theta_at == pytest.approx([theta0, 0.0, -theta0, theta0], abs=1e-9)
     small = 2 * math.pi * math.sqrt(1.0 / spec.gravity_m_s2)
-    assert spec.predict(params)["small_angle_period_s"].value == pytest.approx(small, rel=1e-12)
+    assert spec.declared_law(params)["small_angle_period_s"].value == pytest.approx(small, rel=1e-12)
 
 
 def test_episode_holds_two_full_periods_of_crossings():
     spec = get_scenario("pendulum")
     for params in POINTS:
-        assert spec.duration_s(params) > 2.25 * spec.predict(params)["period_s"].value + 0.1
+        assert spec.duration_s(params) > 2.25 * spec.declared_law(params)["period_s"].value + 0.1
 
 
 class _LowGravity(PendulumScenario):
@@ -114,14 +114,14 @@ class _HeavyRod(PendulumScenario):
 def test_wrong_gravity_is_caught_by_the_law_check(tmp_path):
     params = {"length_m": 0.5, "release_angle_deg": 20.0}
     measured = get_scenario("pendulum").measure_state(params, _state(tmp_path, params, _LowGravity()))
-    predicted = get_scenario("pendulum").predict(params)["period_s"].value
+    predicted = get_scenario("pendulum").declared_law(params)["period_s"].value
     assert measured["period_s"] / predicted == pytest.approx(math.sqrt(9.81 / 5), rel=LAW_TOLERANCE)
 
 
 def test_massive_rod_is_caught_by_the_law_check(tmp_path):
     params = {"length_m": 1.2, "release_angle_deg": 20.0, "radius_m": 0.05}
     measured = get_scenario("pendulum").measure_state(params, _state(tmp_path, params, _HeavyRod()))
-    predicted = get_scenario("pendulum").predict(params)["period_s"].value
+    predicted = get_scenario("pendulum").declared_law(params)["period_s"].value
     assert abs(measured["period_s"] / predicted - 1) > 3 * 0.02  # 8.8 %: far outside the 2 % tolerance
 
 

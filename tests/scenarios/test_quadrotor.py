@@ -50,7 +50,7 @@ def _simulate(tmp_path, spec, params, rig=STATE_ONLY_RIG):
 
 
 def _relative_errors(spec, params, state) -> dict[str, float]:
-    measured, predicted = spec.measure_state(params, state), spec.predict(params)
+    measured, predicted = spec.measure_state(params, state), spec.declared_law(params)
     return {k: measured[k] / predicted[k].value - 1 for k in QUANTITIES}
 
 
@@ -77,7 +77,7 @@ def test_hover_with_all_rotors_nominal_stays_put(tmp_path):
     assert np.abs(position - [0.0, 0.0, START_HEIGHT_M]).max() < 1e-9
     quat = np.stack([state[f"quaternion_{a}"] for a in "wxyz"], axis=1)
     assert np.abs(rotation_vector(quat)).max() < 1e-9
-    predicted = spec.predict(params)
+    predicted = spec.declared_law(params)
     assert all(abs(predicted[k].value) < 1e-12 for k in QUANTITIES)
 
 
@@ -142,13 +142,13 @@ def test_law_closed_form():
 
     T = spec.horizon_s(params)
     assert math.hypot(*alpha[:2]) * T**2 / 2 <= 0.25 < math.hypot(*alpha[:2]) * (T + 1 / 30) ** 2 / 2
-    predicted = {k: q.value for k, q in spec.predict(params).items()}
+    predicted = {k: q.value for k, q in spec.declared_law(params).items()}
     assert [predicted["roll_rad"], predicted["pitch_rad"], predicted["yaw_rad"]] == pytest.approx(alpha * T**2 / 2, rel=1e-12)
     lift = (3 + scale) * g / 4
     assert predicted["altitude_change_m"] == pytest.approx(
         (lift - g) * T**2 / 2 - lift * (alpha[0] ** 2 + alpha[1] ** 2) * T**6 / 240, rel=1e-9)
     assert predicted["drift_x_m"] == pytest.approx(lift * alpha[1] * T**4 / 24, rel=1e-9)
-    position = spec.predict_position(params, np.array([0.0, T / 2, T]))
+    position = spec.law_position(params, np.array([0.0, T / 2, T]))
     assert position[0] == pytest.approx([0.0, 0.0, START_HEIGHT_M], abs=1e-15)
     assert position[2] == pytest.approx(
         [predicted["drift_x_m"], predicted["drift_y_m"], START_HEIGHT_M + predicted["altitude_change_m"]], rel=1e-12)

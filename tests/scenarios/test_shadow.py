@@ -71,30 +71,30 @@ def _state(tmp_path, params, spec=None):
 def test_state_obeys_the_law(tmp_path, params):
     spec = get_scenario("shadow")
     state = _state(tmp_path, params)
-    measured, predicted = spec.measure_state(params, state), spec.predict(params)
+    measured, predicted = spec.measure_state(params, state), spec.declared_law(params)
     assert set(measured) == set(predicted)
     for key, quantity in predicted.items():
         assert measured[key] == pytest.approx(quantity.value, rel=1e-6), key
     t = state["t_s"]
     recorded = np.stack([state[f"position_{a}_m"] for a in "xyz"], axis=1)
-    assert np.abs(recorded - spec.predict_position(params, t)).max() < 1e-6  # metres
+    assert np.abs(recorded - spec.law_position(params, t)).max() < 1e-6  # metres
     assert t[-1] == pytest.approx(spec.duration_s(params), abs=1e-3)
 
 
-def test_predict_position_and_shadow_are_consistent_with_predict():
+def test_law_position_and_shadow_are_consistent_with_predict():
     spec = get_scenario("shadow")
     params = spec.resolve_params({"light_height_m": 2.4, "object_height_m": 0.7, "speed_m_s": 0.6})
     H, h, v = 2.4, 0.7, 0.6
     t = np.linspace(0.0, spec.duration_s(params), 7)
-    ball = spec.predict_position(params, t)
-    assert np.polyfit(t, ball[:, 0], 1)[0] == pytest.approx(v, rel=1e-12) and spec.predict(params)["speed_m_s"].value == v
+    ball = spec.law_position(params, t)
+    assert np.polyfit(t, ball[:, 0], 1)[0] == pytest.approx(v, rel=1e-12) and spec.declared_law(params)["speed_m_s"].value == v
     assert ball[[0, -1], 0] == pytest.approx([-TRAVEL_M / 2, TRAVEL_M / 2])
     assert ball[:, 2] == pytest.approx(np.full(7, h)) and ball[:, 1] == pytest.approx(np.zeros(7))
     shadow = spec.predict_shadow_centre(params, t)
     x_light = light_position_m(params)[0]
     assert shadow[:, 0] == pytest.approx(x_light + (ball[:, 0] - x_light) * H / (H - h), rel=1e-12)
-    assert np.polyfit(t, shadow[:, 0], 1)[0] == pytest.approx(spec.predict(params)["shadow_speed_m_s"].value, rel=1e-12)
-    assert spec.predict(params)["shadow_magnification"].value == pytest.approx(H / (H - h))
+    assert np.polyfit(t, shadow[:, 0], 1)[0] == pytest.approx(spec.declared_law(params)["shadow_speed_m_s"].value, rel=1e-12)
+    assert spec.declared_law(params)["shadow_magnification"].value == pytest.approx(H / (H - h))
     low, high = spec.motion_bounds_m(params)
     centre, a, b, _ = ball_shadow_ellipse(light_position_m(params), ball, BALL_RADIUS_M)
     assert np.all(low[:2] <= centre - np.c_[a, b]) and np.all(centre + np.c_[a, b] <= high[:2])
@@ -174,7 +174,7 @@ def test_rendered_shadow_obeys_the_law(tmp_path, params):
     episode = read_episode(simulate_to(tmp_path, "shadow", p, rig=IMAGE_RIG), streams=("rgb", "segmentation"))
     t, centre, area = _rendered_shadow(episode, spec, p)
     light, mag = light_position_m(p), magnification(p)
-    ball = spec.predict_position(p, t)
+    ball = spec.law_position(p, t)
     exact, a, b, _ = ball_shadow_ellipse(light, ball, BALL_RADIUS_M)
     law = spec.predict_shadow_centre(p, t)[:, :2]
     travel = TRAVEL_M * mag
@@ -184,7 +184,7 @@ def test_rendered_shadow_obeys_the_law(tmp_path, params):
     assert np.abs(centre - law).max() < 0.02 * travel  # similar triangles: measured <= 0.7 % of the travel
 
     shadow_speed = np.polyfit(t, centre[:, 0], 1)[0]
-    assert shadow_speed == pytest.approx(spec.predict(p)["shadow_speed_m_s"].value, rel=0.02)  # measured <= 0.5 %
+    assert shadow_speed == pytest.approx(spec.declared_law(p)["shadow_speed_m_s"].value, rel=0.02)  # measured <= 0.5 %
 
     under = int(np.argmin(np.abs(ball[:, 0] - light[0])))  # the shadow is a circle when the ball is under the lamp
     assert math.sqrt(area[under] / math.pi) / BALL_RADIUS_M == pytest.approx(mag, rel=0.03)  # measured <= 1 %
@@ -206,7 +206,7 @@ def test_misplaced_lamp_is_caught_in_the_image(tmp_path):
     simulate_episode(Context(scenario="shadow", params=params, seed=0, rig=RIG_256), HighLamp(), tmp_path / "ep")
     episode = read_episode(tmp_path / "ep", streams=("rgb", "segmentation"))
     t, centre, _ = _rendered_shadow(episode, spec, params)
-    ratio = np.polyfit(t, centre[:, 0], 1)[0] / spec.predict(params)["shadow_speed_m_s"].value
+    ratio = np.polyfit(t, centre[:, 0], 1)[0] / spec.declared_law(params)["shadow_speed_m_s"].value
     assert ratio == pytest.approx((2.5 / 1.5) / 2.0, rel=0.02)
     assert abs(ratio - 1) > 0.15
 

@@ -37,7 +37,7 @@ def _state(tmp_path, params, spec=None):
 def test_stopping_distance_time_and_deceleration_follow_the_law(tmp_path, params):
     spec = get_scenario("slide")
     state = _state(tmp_path, params)
-    measured, predicted = spec.measure_state(params, state), spec.predict(params)
+    measured, predicted = spec.measure_state(params, state), spec.declared_law(params)
     for name, quantity in predicted.items():
         assert measured[name] == pytest.approx(quantity.value, rel=TOLERANCE), name
     # and the box is at rest at the end, not creeping
@@ -49,8 +49,8 @@ def test_trajectory_follows_the_law_curve(tmp_path):
     spec = get_scenario("slide")
     params = spec.resolve_params({"speed_m_s": 3.0, "friction": 0.3})
     state = _state(tmp_path, params)
-    law = spec.predict_position(params, state["t_s"])
-    d = spec.predict(params)["stopping_distance_m"].value
+    law = spec.law_position(params, state["t_s"])
+    d = spec.declared_law(params)["stopping_distance_m"].value
     assert np.max(np.abs(state["position_x_m"] - law[:, 0])) < 0.002 * d
     assert np.max(np.abs(state["position_y_m"])) < 1e-6  # straight along +x
     assert np.max(np.abs(state["position_z_m"] - law[:, 2])) < 5e-4  # on the floor: hops < 0.5 mm, no tipping
@@ -59,13 +59,13 @@ def test_trajectory_follows_the_law_curve(tmp_path):
 def test_law_curve_is_consistent_with_the_predicted_quantities():
     spec = get_scenario("slide")
     params = spec.resolve_params({"speed_m_s": 2.5, "friction": 0.35})
-    law = spec.predict(params)
+    law = spec.declared_law(params)
     t_stop, d = law["stopping_time_s"].value, law["stopping_distance_m"].value
-    x = spec.predict_position(params, np.array([0.0, t_stop / 2, t_stop, t_stop + 1.0]))[:, 0]
+    x = spec.law_position(params, np.array([0.0, t_stop / 2, t_stop, t_stop + 1.0]))[:, 0]
     assert x == pytest.approx([0.0, 0.75 * d, d, d], rel=1e-12, abs=1e-12)
     h = 1e-6  # speed by central difference: v0 at launch, v0 / 2 halfway
-    v = (spec.predict_position(params, np.array([h, t_stop / 2 + h]))[:, 0]
-         - spec.predict_position(params, np.array([0.0, t_stop / 2 - h]))[:, 0]) / np.array([h, 2 * h])
+    v = (spec.law_position(params, np.array([h, t_stop / 2 + h]))[:, 0]
+         - spec.law_position(params, np.array([0.0, t_stop / 2 - h]))[:, 0]) / np.array([h, 2 * h])
     assert v == pytest.approx([2.5, 1.25], rel=1e-5)
     assert law["deceleration_m_s2"].value == pytest.approx(0.35 * spec.gravity_m_s2)
     assert d == pytest.approx(0.5 * law["deceleration_m_s2"].value * t_stop**2)
@@ -82,7 +82,7 @@ def test_floor_friction_winning_is_caught_by_the_law_check(tmp_path):
             return super().build_mjcf(params, timestep_s).replace('priority="1"', 'priority="0"')
 
     measured = spec.measure_state(params, _state(tmp_path, params, FloorFrictionSlide()))
-    predicted = spec.predict(params)
+    predicted = spec.declared_law(params)
     assert measured["stopping_distance_m"] / predicted["stopping_distance_m"].value == pytest.approx(0.4, rel=0.02)
     assert measured["deceleration_m_s2"] / predicted["deceleration_m_s2"].value == pytest.approx(2.5, rel=0.02)
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from realitygap.measure.tracking import GONE, PRESENT, ObjectSeed, ObjectTrack, TrackerConfig, learn_colour_model, track_objects
 from realitygap.runtime.errors import InputError
-from realitygap.scenarios._world import COLOURS_RGBA
+from realitygap.scenarios.world import COLOURS_RGBA
 
 MIN_CONTRAST = 20.0
 """Least |frame - background| (8-bit levels, max over channels) counted as foreground."""

@@ -61,7 +61,7 @@ N_BOOT = 200
 
 
 @dataclass
-class Quantity:
+class ClipQuantity:
     value: float
     uncertainty: float
     unit: str
@@ -76,7 +76,7 @@ class ClipFit:
     (first, last frame used, how it ended), notes, and the model for plotting (t_s, xy)."""
 
     law: str
-    quantities: dict[str, Quantity]
+    quantities: dict[str, ClipQuantity]
     refused: dict[str, str]
     window: dict
     notes: list[str] = field(default_factory=list)
@@ -158,17 +158,17 @@ def _fit_parabola(law: str, track: PlaneTrack, noise: np.ndarray, rng, n_boot: i
     values, sigmas, fitted = bootstrap_linear(A, xy[used], noise[used], derived, rng, n_boot)
     q = {}
     if law == "slide":
-        q["deceleration_m_s2"] = Quantity(values["deceleration"], sigmas["deceleration"], "m/s^2", metric=True)
-        q["friction"] = Quantity(values["friction"], sigmas["friction"], "", f"deceleration / {STANDARD_GRAVITY_M_S2} m/s^2 "
+        q["deceleration_m_s2"] = ClipQuantity(values["deceleration"], sigmas["deceleration"], "m/s^2", metric=True)
+        q["friction"] = ClipQuantity(values["friction"], sigmas["friction"], "", f"deceleration / {STANDARD_GRAVITY_M_S2} m/s^2 "
                                  "(standard gravity)", metric=True)
-        q["sliding_time_s"] = Quantity(values["sliding_time_s"], sigmas["sliding_time_s"], "s",
+        q["sliding_time_s"] = ClipQuantity(values["sliding_time_s"], sigmas["sliding_time_s"], "s",
                                        "from the first used frame to the stop (vertex of the fit)")
     else:
-        q["g_m_s2"] = Quantity(values["g"], sigmas["g"], "m/s^2", "size of the fitted acceleration vector", metric=True)
-        q["g_direction_deg"] = Quantity(values["tilt_deg"], sigmas["tilt_deg"], "deg",
+        q["g_m_s2"] = ClipQuantity(values["g"], sigmas["g"], "m/s^2", "size of the fitted acceleration vector", metric=True)
+        q["g_direction_deg"] = ClipQuantity(values["tilt_deg"], sigmas["tilt_deg"], "deg",
                                         "angle of the fitted acceleration from the frame's down (0: straight down)")
         if law == "projectile":
-            q["horizontal_speed_m_s"] = Quantity(values["horizontal_speed"], sigmas["horizontal_speed"], "m/s", metric=True)
+            q["horizontal_speed_m_s"] = ClipQuantity(values["horizontal_speed"], sigmas["horizontal_speed"], "m/s", metric=True)
     if skipped:
         notes.append(f"skipped {len(skipped)} outlying frame(s): {', '.join(str(int(track.frame[i])) for i in skipped)}")
     if ended not in ("end of track", "end of --frames"):
@@ -306,15 +306,15 @@ def _fit_bounce(track: PlaneTrack, noise: np.ndarray, rng, n_boot: int) -> ClipF
         return out
 
     values, sigmas, fitted = bootstrap_linear(design, y[rows, None], noise[rows], derived, rng, n_boot)
-    q = {"restitution": Quantity(values["restitution"], sigmas["restitution"], "",
+    q = {"restitution": ClipQuantity(values["restitution"], sigmas["restitution"], "",
                                  f"sqrt(sum of apex heights 1..{n - 1} / 0..{n - 2}) over {n} arcs; contact level where arcs meet"),
-         "apex_ratio": Quantity(values["apex_ratio"], sigmas["apex_ratio"], "",
+         "apex_ratio": ClipQuantity(values["apex_ratio"], sigmas["apex_ratio"], "",
                                 f"mean H_k / H_(k-1) over the first {shown} bounce(s)"),
-         "g_m_s2": Quantity(values["g"], sigmas["g"], "m/s^2", "one g shared by the arcs", metric=True),
-         "release_height_m": Quantity(values["release_height"], sigmas["release_height"], "m",
+         "g_m_s2": ClipQuantity(values["g"], sigmas["g"], "m/s^2", "one g shared by the arcs", metric=True),
+         "release_height_m": ClipQuantity(values["release_height"], sigmas["release_height"], "m",
                                       "first apex above the contact level", metric=True)}
     for k in range(1, n - 1):
-        q[f"bounce_interval_{k}_s"] = Quantity(values[f"interval_{k}"], sigmas[f"interval_{k}"], "s",
+        q[f"bounce_interval_{k}_s"] = ClipQuantity(values[f"interval_{k}"], sigmas[f"interval_{k}"], "s",
                                                f"time between impacts {k} and {k + 1}")
     used = np.concatenate(arcs)
     grid_t, grid_y = [], []
@@ -368,18 +368,18 @@ def _fit_pendulum(track: PlaneTrack, noise: np.ndarray, rng, n_boot: int, length
         sample = fitted_s + w * rng.choice(resid, len(resid))
         periods.append(2 * math.pi / solve(sample, omega)[0])
     period = 2 * math.pi / omega
-    q = {"period_s": Quantity(period, float(np.std(periods, ddof=1)), "s",
+    q = {"period_s": ClipQuantity(period, float(np.std(periods, ddof=1)), "s",
                               "fundamental of s(t) = c + sum_(k=1..3) a_k cos(k w t) + b_k sin(k w t) along the swing")}
     amplitude = _swing_amplitude_rad(xy)
     notes = []
     if amplitude is not None:
-        q["amplitude_deg"] = Quantity(math.degrees(amplitude), math.nan, "deg", "half the swing's angle about the centre of "
+        q["amplitude_deg"] = ClipQuantity(math.degrees(amplitude), math.nan, "deg", "half the swing's angle about the centre of "
                                       "a circle fitted to the path")
     if length_m is not None:
         k2 = math.sin((amplitude or 0.0) / 2) ** 2
         g = length_m * (4 * float(ellipk(k2)) / period) ** 2
         g_sigma = 2 * g * q["period_s"].uncertainty / period
-        q["g_m_s2"] = Quantity(g, g_sigma, "m/s^2", f"L (4 K(k^2) / T)^2 with L = {length_m} m from --length-m (pivot to "
+        q["g_m_s2"] = ClipQuantity(g, g_sigma, "m/s^2", f"L (4 K(k^2) / T)^2 with L = {length_m} m from --length-m (pivot to "
                                "centre of mass; a physical pendulum needs its equivalent length); needs no image scale")
         if amplitude is None:
             notes.append("amplitude not measurable (circle fit failed): g uses the small-angle period")

@@ -122,6 +122,7 @@ def sha256_file(path: Path) -> str:
 
 def software_versions() -> dict[str, str]:
     import av
+
     from realitygap.core.mj import mujoco
 
     return {"realitygap": __version__, "mujoco": mujoco.__version__, "numpy": np.__version__,

@@ -166,7 +166,7 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
         fits = {**fits, **IMAGE_MEASUREMENTS[scenario.name](params, rgb, t_s, _object_masks(tracks, rgb.shape), K,
                                                              T_world_camera)}
     truth = scenario.measure_state(params, reference.tables["state"])
-    law = {name: q.value for name, q in scenario.predict(params).items()}
+    law = {name: q.value for name, q in scenario.declared_law(params).items()}
 
     rows = []
     for name, fit in fits.items():
@@ -178,7 +178,7 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
 
     sensor_track = tracks_m.get(next((i.name for i in scenario.instances if i.body == scenario.sensor_body), ""))
     if sensor_track is not None:
-        rows.append(_row("largest_jump_m", "m", largest_jump_m(sensor_track, scenario.predict_position(params, sensor_track.t_s)),
+        rows.append(_row("largest_jump_m", "m", largest_jump_m(sensor_track, scenario.law_position(params, sensor_track.t_s)),
                          math.nan, 0.0, 0.0, method="max frame-to-frame change of (track - law), metres",
                          note="a teleport shows as a jump; smooth deviations from the law do not"))
 

@@ -121,7 +121,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 from scipy.ndimage import gaussian_filter
 
-from realitygap.scenarios._world import COLOURS_RGBA
+from realitygap.scenarios.world import COLOURS_RGBA
 
 GONE, LOST, PRESENT = 0, 1, 2
 STATE_NAMES = ("gone", "lost", "present")

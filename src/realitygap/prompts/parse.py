@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from realitygap.prompts.units import DIMENSION_UNITS, Quantity, find_quantities
+from realitygap.prompts.units import DIMENSION_UNITS, TextQuantity, find_quantities
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios import Parameter, ScenarioSpec, get_scenario, scenario_names
 
@@ -322,7 +322,7 @@ def parameter_dimension(parameter: Parameter) -> str:
     return _DIMENSIONS.get(parameter.unit, "dimensionless")
 
 
-def read_params(scenario: ScenarioSpec, text: str, quantities: list[Quantity]
+def read_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuantity]
                 ) -> tuple[dict[str, float | str], dict[str, str], list[str]]:
     """(parameter values said in `text`, the phrase that gave each, numbers left unused) for `scenario`.
 
@@ -337,7 +337,7 @@ def read_params(scenario: ScenarioSpec, text: str, quantities: list[Quantity]
     return values, phrases, ignored
 
 
-def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[Quantity], items: list[_Item]
+def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuantity], items: list[_Item]
                     ) -> tuple[dict[str, float | str], dict[str, str], set[int]]:
     """Numeric parameter values, their phrases, and the indices of the quantities used."""
     numeric = [p for p in scenario.parameters if p.is_numeric]
@@ -428,7 +428,7 @@ class _Item:
     quantity: int = -1
 
 
-def _items(text: str, quantities: list[Quantity]) -> list[_Item]:
+def _items(text: str, quantities: list[TextQuantity]) -> list[_Item]:
     """Words, boundaries (punctuation) and quantities of `text` in order; words inside a quantity are dropped."""
     lowered = text.lower()
     items = [_Item("quantity", q.text, q.start, q.end, i) for i, q in enumerate(quantities)]

@@ -90,7 +90,7 @@ _ARTICLES = ("the", "a", "an", "front", "its", "which", "this", "that", "it")
 
 
 @dataclass(frozen=True)
-class Quantity:
+class TextQuantity:
     """A number found in a prompt, converted to its dimension's unit (`DIMENSION_UNITS`).
 
     `start`/`end` are character offsets of `text` in the prompt; `unit_text` is the unit as written
@@ -110,7 +110,7 @@ class Quantity:
         return DIMENSION_UNITS[self.dimension]
 
 
-def find_quantities(text: str) -> list[Quantity]:
+def find_quantities(text: str) -> list[TextQuantity]:
     """Every number of `text`, with its unit when one follows, in order of appearance."""
     lowered = _lower(text)
     quantities = []
@@ -130,7 +130,7 @@ def find_quantities(text: str) -> list[Quantity]:
             value = value * scale + offset
         else:
             dimension = "none"
-        quantities.append(Quantity(value=value, dimension=dimension, start=match.start(), end=end,
+        quantities.append(TextQuantity(value=value, dimension=dimension, start=match.start(), end=end,
                                    text=text[match.start():end], unit_text=unit_text, spelled=spelled))
     return quantities
 

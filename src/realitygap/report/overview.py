@@ -90,7 +90,7 @@ def _episode_card(episode, scenario, assets: Path, from_rgb: dict) -> dict:
     _trajectory_plot(episode, scenario, params, assets / f"{eid}_trajectory.png")
     measured = scenario.measure_state(params, episode.tables["state"])
     law_rows = []
-    for name, quantity in scenario.predict(params).items():
+    for name, quantity in scenario.declared_law(params).items():
         value = measured.get(name, float("nan"))
         rel = abs(value - quantity.value) / abs(quantity.value) if quantity.value else float("nan")
         pixel = from_rgb.get((eid, name))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from realitygap.runtime.errors import InputError
-from realitygap.scenarios.base import InstanceSpec, Parameter, Params, Quantity, ScenarioSpec
+from realitygap.scenarios.base import InstanceSpec, LawQuantity, Parameter, Params, ScenarioSpec
 
 _REGISTRY: dict[str, str] = {
     "drop": "realitygap.scenarios.drop:DropScenario",
@@ -37,4 +37,4 @@ def get_scenario(name: str) -> ScenarioSpec:
     return getattr(import_module(module_name), class_name)()
 
 
-__all__ = ["InstanceSpec", "Parameter", "Params", "Quantity", "ScenarioSpec", "get_scenario", "scenario_names"]
+__all__ = ["InstanceSpec", "Parameter", "Params", "LawQuantity", "ScenarioSpec", "get_scenario", "scenario_names"]

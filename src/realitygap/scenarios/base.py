@@ -2,7 +2,7 @@
 
 A scenario is *what exists* (the MuJoCo world) and *what the physics says must happen* (its law).
 Sensors and scoring live elsewhere. Subclasses of `ScenarioSpec` fill in the fields and override
-`build_mjcf`, `predict`, `predict_position`, `duration_s`, `motion_bounds_m` and
+`build_mjcf`, `declared_law`, `law_position`, `duration_s`, `motion_bounds_m` and
 `measure_state`; everything else (validation, sampling, prompts) is shared.
 """
 
@@ -92,7 +92,7 @@ def colour_parameter(default: str, choices: tuple[str, ...], what: str = "ball")
     return Parameter(name="colour", unit="", choices=choices, default=default, description=f"{what} colour")
 
 
-class Quantity(BaseModel):
+class LawQuantity(BaseModel):
     """A measurable quantity with its unit, e.g. the analytic impact time of a drop."""
 
     model_config = ConfigDict(frozen=True)
@@ -119,7 +119,7 @@ class InstanceSpec(BaseModel):
 
 
 class ScenarioSpec(BaseModel):
-    """Base of every scenario. Fields describe the domain and the law; methods build and predict."""
+    """Base of every scenario. Fields describe the domain and the law; methods build the world and state the law."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -227,11 +227,11 @@ class ScenarioSpec(BaseModel):
         """MuJoCo contact parameters that make the law hold, recorded in every episode."""
         return {}
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         """The declared law: analytic values of the measurable quantities."""
         raise NotImplementedError
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         """Law-predicted world position (N, 3) in metres of the sensor body at times `t_s`."""
         raise NotImplementedError
 
@@ -244,14 +244,14 @@ class ScenarioSpec(BaseModel):
         raise NotImplementedError
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
-        """Extract the law's quantities from the ground-truth state table (same names as `predict`)."""
+        """Extract the law's quantities from the ground-truth state table (same names as `declared_law`)."""
         raise NotImplementedError
 
     def law_trace(self, params: Params, state: Mapping[str, np.ndarray]) -> dict:
         """The one curve that best shows state against law, for the report.
 
         Default: the sensor body's coordinate along the world axis it moves most on, with the law's
-        `predict_position`. Scenarios whose law is about an angle override this.
+        `law_position`. Scenarios whose law is about an angle override this.
         Returns {"label": str, "unit": str, "t_s": array, "state": array, "law": array}.
         """
         p = self.resolve_params(params)
@@ -259,7 +259,7 @@ class ScenarioSpec(BaseModel):
         position = np.stack([body_column(state, self.sensor_body, f"position_{a}_m") for a in "xyz"], axis=1)
         axis = int(np.argmax(np.ptp(position, axis=0)))
         return {"label": f"{'xyz'[axis]} position of {self.sensor_body}", "unit": "m", "t_s": t,
-                "state": position[:, axis], "law": self.predict_position(p, t)[:, axis]}
+                "state": position[:, axis], "law": self.law_position(p, t)[:, axis]}
 
 
 def body_column(state: Mapping[str, np.ndarray], body: str, column: str) -> np.ndarray:

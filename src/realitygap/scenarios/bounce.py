@@ -27,17 +27,17 @@ from scipy.optimize import brentq
 from scipy.signal import find_peaks
 
 from realitygap.core.mj import mujoco
-from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
     radius_parameter,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 
 CONTACT_STIFFNESS = 2.0e5
 CONTACT_IMPEDANCE = 0.95
@@ -104,19 +104,19 @@ class BounceScenario(ScenarioSpec):
             }
         }
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         h, e = float(p["height_m"]), float(p["restitution"])
-        out = {"apex_ratio": Quantity(name="apex_ratio", value=e**2, unit="",
+        out = {"apex_ratio": LawQuantity(name="apex_ratio", value=e**2, unit="",
                                       description="ratio of successive apex heights, e^2")}
         for k, (t_k, apex_k) in enumerate(zip(self._impact_times(h, e), self._apexes(h, e)), start=1):
-            out[f"impact_time_{k}_s"] = Quantity(name=f"impact_time_{k}_s", value=t_k, unit="s",
+            out[f"impact_time_{k}_s"] = LawQuantity(name=f"impact_time_{k}_s", value=t_k, unit="s",
                                                  description=f"time of impact {k}")
-            out[f"apex_height_{k}_m"] = Quantity(name=f"apex_height_{k}_m", value=apex_k, unit="m",
+            out[f"apex_height_{k}_m"] = LawQuantity(name=f"apex_height_{k}_m", value=apex_k, unit="m",
                                                  description=f"height of the ball's lowest point at apex {k}")
         return out
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         p = self.resolve_params(params)
         h, e, r, g = float(p["height_m"]), float(p["restitution"]), float(p["radius_m"]), self.gravity_m_s2
         t = np.asarray(t_s, dtype=float)

@@ -60,17 +60,17 @@ from typing import Mapping
 
 import numpy as np
 
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
     first_crossing_time,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 # --- car geometry (metres, kilograms; chassis frame: x forward, y left, z up, origin at the
 # centre of the lower body box) -------------------------------------------------------------------
@@ -175,28 +175,28 @@ class BrakingScenario(ScenarioSpec):
             },
         }
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         v, t_r, a = float(p["speed_m_s"]), float(p["reaction_time_s"]), self._deceleration(p)
         return {
-            "stopping_distance_m": Quantity(name="stopping_distance_m", value=v * t_r + v * v / (2 * a), unit="m",
+            "stopping_distance_m": LawQuantity(name="stopping_distance_m", value=v * t_r + v * v / (2 * a), unit="m",
                                             description="distance travelled from t = 0 until the car stops"),
-            "stopping_time_s": Quantity(name="stopping_time_s", value=t_r + v / a, unit="s",
+            "stopping_time_s": LawQuantity(name="stopping_time_s", value=t_r + v / a, unit="s",
                                         description="time from t = 0 until the car stops"),
-            "brake_speed_m_s": Quantity(name="brake_speed_m_s", value=v, unit="m/s",
+            "brake_speed_m_s": LawQuantity(name="brake_speed_m_s", value=v, unit="m/s",
                                         description="speed when the brakes lock (at t_r)"),
-            "deceleration_m_s2": Quantity(name="deceleration_m_s2", value=a, unit="m/s^2",
+            "deceleration_m_s2": LawQuantity(name="deceleration_m_s2", value=a, unit="m/s^2",
                                           description="deceleration while skidding, mu g"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         p = self.resolve_params(params)
         t = np.asarray(t_s, dtype=float)
         x = skid_position_m(t, float(p["speed_m_s"]), float(p["reaction_time_s"]), self._deceleration(p))
         return np.stack([x, np.zeros_like(t), np.full_like(t, CHASSIS_HEIGHT_M)], axis=-1)
 
     def duration_s(self, params: Params) -> float:
-        return self.predict(params)["stopping_time_s"].value + self.event_margin_s
+        return self.declared_law(params)["stopping_time_s"].value + self.event_margin_s
 
     def tracking_plane(self, params: Params, instance: str) -> tuple[np.ndarray, np.ndarray]:
         """The car's near body side (y = -0.9 m), which dominates its image mask."""
@@ -204,7 +204,7 @@ class BrakingScenario(ScenarioSpec):
 
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         """The car's box from its start to its predicted stop (x), its width (y), road to roof (z)."""
-        distance = self.predict(params)["stopping_distance_m"].value
+        distance = self.declared_law(params)["stopping_distance_m"].value
         half_length, half_width = BODY_HALF_M[0], BODY_HALF_M[1]
         roof = CHASSIS_HEIGHT_M + CABIN_POS_M[2] + CABIN_HALF_M[2]
         return np.array([-half_length, -half_width, 0.0]), np.array([distance + half_length, half_width, roof])

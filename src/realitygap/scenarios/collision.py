@@ -57,15 +57,15 @@ from scipy.optimize import brentq
 
 from realitygap.core.mj import mujoco
 from realitygap.runtime.errors import InputError
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 PUCK_RADIUS_M = 0.1
 PUCK_HEIGHT_M = 0.12
@@ -149,27 +149,27 @@ class CollisionScenario(ScenarioSpec):
             },
         }
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         v, ratio, e = float(p["speed_m_s"]), float(p["mass_ratio"]), float(p["restitution"])
         v_a, v_b = velocities_after(v, ratio, e)
         t_impact, _ = impact_layout(v)
         return {
-            "velocity_a_before_m_s": Quantity(name="velocity_a_before_m_s", value=v, unit="m/s",
+            "velocity_a_before_m_s": LawQuantity(name="velocity_a_before_m_s", value=v, unit="m/s",
                                               description="x velocity of puck A before the impact"),
-            "velocity_a_after_m_s": Quantity(name="velocity_a_after_m_s", value=v_a, unit="m/s",
+            "velocity_a_after_m_s": LawQuantity(name="velocity_a_after_m_s", value=v_a, unit="m/s",
                                              description="x velocity of puck A after the impact (negative: rebounds)"),
-            "velocity_b_after_m_s": Quantity(name="velocity_b_after_m_s", value=v_b, unit="m/s",
+            "velocity_b_after_m_s": LawQuantity(name="velocity_b_after_m_s", value=v_b, unit="m/s",
                                              description="x velocity of puck B after the impact"),
-            "momentum_ratio": Quantity(name="momentum_ratio", value=1.0, unit="",
+            "momentum_ratio": LawQuantity(name="momentum_ratio", value=1.0, unit="",
                                        description="total x momentum after / before the impact"),
-            "energy_ratio": Quantity(name="energy_ratio", value=(v_a**2 + ratio * v_b**2) / v**2, unit="",
+            "energy_ratio": LawQuantity(name="energy_ratio", value=(v_a**2 + ratio * v_b**2) / v**2, unit="",
                                      description="total kinetic energy after / before the impact"),
-            "impact_time_s": Quantity(name="impact_time_s", value=t_impact, unit="s",
+            "impact_time_s": LawQuantity(name="impact_time_s", value=t_impact, unit="s",
                                       description="time at which the rims touch: gap / v"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         """Centre of puck A (world metres): uniform motion at v, then at v_A' from the impact point."""
         p = self.resolve_params(params)
         v = float(p["speed_m_s"])

@@ -33,17 +33,17 @@ from typing import Mapping
 import numpy as np
 
 from realitygap.core.mj import mujoco
-from realitygap.scenarios._silhouette import box_corners_m, hull_centroid_px, invert_centroids
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.silhouette import box_corners_m, hull_centroid_px, invert_centroids
+from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 THICKNESS_M = 0.04
 FLOOR_GAP_M = 0.02
@@ -128,23 +128,23 @@ class DoorScenario(ScenarioSpec):
             "time_constant_s": door_time_constant_s(p), "timestep_s": timestep_s,
         }}
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         final = final_angle_rad(p)
         return {
-            "final_angle_rad": Quantity(name="final_angle_rad", value=final, unit="rad",
+            "final_angle_rad": LawQuantity(name="final_angle_rad", value=final, unit="rad",
                                         description="angle at which the door stops, J r / c"),
-            "angle_at_time_constant_rad": Quantity(
+            "angle_at_time_constant_rad": LawQuantity(
                 name="angle_at_time_constant_rad", value=final * (1 - math.exp(-1.0)), unit="rad",
                 description="opening angle at t = I / c: (1 - 1/e) of the final angle"),
-            "initial_angular_velocity_rad_s": Quantity(
+            "initial_angular_velocity_rad_s": LawQuantity(
                 name="initial_angular_velocity_rad_s", value=initial_angular_velocity_rad_s(p), unit="rad/s",
                 description="angular velocity just after the push, J r / I"),
-            "time_constant_s": Quantity(name="time_constant_s", value=door_time_constant_s(p), unit="s",
+            "time_constant_s": LawQuantity(name="time_constant_s", value=door_time_constant_s(p), unit="s",
                                         description="I / c; measured as the time to reach (1 - 1/e) of the final angle"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         """Law position of the door's centre (the body origin): on a circle of radius w / 2 about the hinge."""
         p = self.resolve_params(params)
         theta = door_angle_rad(p, np.asarray(t_s, dtype=float))

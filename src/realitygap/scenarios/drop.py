@@ -12,18 +12,18 @@ from typing import Mapping
 
 import numpy as np
 
-from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
     first_crossing_time,
     radius_parameter,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 
 # Over-damped soft contact (negative solref = -stiffness, -damping; constant impedance 0.95):
 # natural frequency sqrt(0.95 * 2e5) = 436 rad/s, damping 3600 /s (ratio 3.9). A spring-damper
@@ -65,17 +65,17 @@ class DropScenario(ScenarioSpec):
     def contact_settings(self, params: Params, timestep_s: float) -> dict:
         return {"ball_floor": {**DROP_CONTACT, "note": "over-damped: no rebound"}}
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         h, g = float(p["height_m"]), self.gravity_m_s2
         return {
-            "impact_time_s": Quantity(name="impact_time_s", value=math.sqrt(2 * h / g), unit="s",
+            "impact_time_s": LawQuantity(name="impact_time_s", value=math.sqrt(2 * h / g), unit="s",
                                       description="time from release until the ball touches the floor"),
-            "impact_speed_m_s": Quantity(name="impact_speed_m_s", value=math.sqrt(2 * g * h), unit="m/s",
+            "impact_speed_m_s": LawQuantity(name="impact_speed_m_s", value=math.sqrt(2 * g * h), unit="m/s",
                                          description="speed at first contact"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         p = self.resolve_params(params)
         h, r, g = float(p["height_m"]), float(p["radius_m"]), self.gravity_m_s2
         t = np.asarray(t_s, dtype=float)
@@ -83,7 +83,7 @@ class DropScenario(ScenarioSpec):
         return np.stack([np.zeros_like(t), np.zeros_like(t), z], axis=-1)
 
     def duration_s(self, params: Params) -> float:
-        return self.predict(params)["impact_time_s"].value + self.event_margin_s
+        return self.declared_law(params)["impact_time_s"].value + self.event_margin_s
 
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         p = self.resolve_params(params)

@@ -32,7 +32,7 @@ pixel of image motion.
 
 Camera assumption: the event positions depend on where the rig puts the camera, which
 `realitygap.core.camera.camera_pose_for_bounds` computes from the motion box and the camera's field
-of view, aspect ratio and framing margin (not its pixel count). `predict`/`measure_state` use the
+of view, aspect ratio and framing margin (not its pixel count). `declared_law`/`measure_state` use the
 default `CameraConfig` (45 deg, square image, margin 1.3; 32x32, 96x96 and 256x256 all give the
 same camera); `occlusion_geometry(..., camera=...)` gives the events for any other camera.
 The motion box itself (the path length X) is solved for the default camera.
@@ -55,16 +55,16 @@ from pydantic import BaseModel, ConfigDict
 
 from realitygap.core.camera import camera_pose_for_bounds
 from realitygap.core.rig import CameraConfig
-from realitygap.scenarios._world import COLOUR_NAMES, ball_body_mjcf, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, ball_body_mjcf, world_mjcf
 
 ROLL_CONTACT = {"solref": (0.005, 1.0), "solimp": (0.95, 0.99, 0.001)}
 WALL_CENTRE_Y_M = -0.4
@@ -148,16 +148,16 @@ class OcclusionScenario(ScenarioSpec):
         return occlusion_geometry(float(p["speed_m_s"]), float(p["wall_width_m"]), float(p["radius_m"]),
                                   self.event_margin_s, camera or CameraConfig())
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         """Law for the default rig camera (see the module docstring)."""
         p = self.resolve_params(params)
         v = float(p["speed_m_s"])
         geo = self.geometry(p)
         times = {k: (x - geo.start_x_m) / v for k, x in geo.event_x_m.items()}
         out = {
-            "speed_start_m_s": Quantity(name="speed_start_m_s", value=v, unit="m/s",
+            "speed_start_m_s": LawQuantity(name="speed_start_m_s", value=v, unit="m/s",
                                         description="mean speed before the ball reaches the wall's silhouette"),
-            "speed_end_m_s": Quantity(name="speed_end_m_s", value=v, unit="m/s",
+            "speed_end_m_s": LawQuantity(name="speed_end_m_s", value=v, unit="m/s",
                                       description="mean speed after the ball is fully visible again"),
         }
         descriptions = {
@@ -168,16 +168,16 @@ class OcclusionScenario(ScenarioSpec):
         }
         for event in EVENTS:
             name = f"{event}_time_s"
-            out[name] = Quantity(name=name, value=times[event], unit="s", description=f"time when {descriptions[event]}")
-        out["hidden_duration_s"] = Quantity(
+            out[name] = LawQuantity(name=name, value=times[event], unit="s", description=f"time when {descriptions[event]}")
+        out["hidden_duration_s"] = LawQuantity(
             name="hidden_duration_s", value=times["reemerge_start"] - times["fully_hidden"], unit="s",
             description="time the ball is entirely hidden")
-        out["exit_position_x_m"] = Quantity(
+        out["exit_position_x_m"] = LawQuantity(
             name="exit_position_x_m", value=geo.event_x_m["fully_visible"], unit="m",
             description="world x of the ball centre when it is fully visible again")
         return out
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         p = self.resolve_params(params)
         v, r = float(p["speed_m_s"]), float(p["radius_m"])
         t = np.asarray(t_s, dtype=float)
@@ -198,7 +198,7 @@ class OcclusionScenario(ScenarioSpec):
         silhouette positions, and the centre's x at the predicted fully-visible time."""
         p = self.resolve_params(params)
         geo = self.geometry(p)
-        predicted = self.predict(p)
+        predicted = self.declared_law(p)
         t = body_column(state, "ball", "t_s")
         x = body_column(state, "ball", "position_x_m")
         out: dict[str, float] = {}

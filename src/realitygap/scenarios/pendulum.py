@@ -28,16 +28,16 @@ from typing import Mapping
 import numpy as np
 from scipy.special import ellipj, ellipk
 
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 PIVOT_CLEARANCE_M = 0.15
 """Gap between the floor and the bob's lowest point when it hangs at rest."""
@@ -102,22 +102,22 @@ class PendulumScenario(ScenarioSpec):
                         "armature": 0.0, "rod": "massless (density 0)",
                         "note": "conservative rigid pendulum; semi-implicit Euler keeps the period to < 1e-6"}}
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         length, theta0 = float(p["length_m"]), math.radians(float(p["release_angle_deg"]))
         omega0 = natural_frequency_rad_s(length, float(p["radius_m"]), self.gravity_m_s2)
         return {
-            "period_s": Quantity(name="period_s", value=finite_amplitude_period_s(omega0, theta0), unit="s",
+            "period_s": LawQuantity(name="period_s", value=finite_amplitude_period_s(omega0, theta0), unit="s",
                                  description="period of the swing at amplitude theta0: 4 K(sin^2(theta0/2)) / w0"),
-            "small_angle_period_s": Quantity(
+            "small_angle_period_s": LawQuantity(
                 name="small_angle_period_s", value=2 * math.pi * math.sqrt(length / self.gravity_m_s2), unit="s",
                 description="reference: point-mass small-angle period 2 pi sqrt(L/g); measured as the period "
                 "reduced by the amplitude and bob-inertia factors"),
-            "amplitude_rad": Quantity(name="amplitude_rad", value=theta0, unit="rad",
+            "amplitude_rad": LawQuantity(name="amplitude_rad", value=theta0, unit="rad",
                                       description="swing amplitude (no damping: the release angle)"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         p = self.resolve_params(params)
         length, radius = float(p["length_m"]), float(p["radius_m"])
         omega0 = natural_frequency_rad_s(length, radius, self.gravity_m_s2)
@@ -128,7 +128,7 @@ class PendulumScenario(ScenarioSpec):
 
     def duration_s(self, params: Params) -> float:
         """2.2 periods plus the margin: the third downward zero crossing (at 2.25 T) lies inside."""
-        return 2.2 * self.predict(params)["period_s"].value + self.event_margin_s
+        return 2.2 * self.declared_law(params)["period_s"].value + self.event_margin_s
 
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         """The bob's swept arc and the pivot axle (so the whole pendulum is in view)."""

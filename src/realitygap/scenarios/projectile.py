@@ -36,7 +36,7 @@ Physics settings, and why (worst relative errors on six points over the domain, 
   without drag: -0.008 % to -0.075 %, the Euler step above).
 - After landing the ball rolls on (friction 1 >= (2/7) cot(theta) stops the slip at impact): at
   5/7 of its horizontal landing speed, slowed by the drag as e^(-5 k t / 7) (the drag acts on
-  the mass m, the rolling inertia is 7 m / 5). `predict_position` continues with that roll; the
+  the mass m, the rolling inertia is 7 m / 5). `law_position` continues with that roll; the
   scored law is the flight.
 """
 
@@ -48,18 +48,18 @@ from typing import Mapping
 import numpy as np
 from scipy.optimize import brentq
 
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
     radius_parameter,
 )
 from realitygap.scenarios.drop import DROP_CONTACT, DROP_MAX_TIMESTEP_S
+from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 BALL_DENSITY_KG_M3 = 500.0
 FLOOR_FRICTION = 1.0
@@ -121,7 +121,7 @@ class ProjectileScenario(ScenarioSpec):
                      "note": "slide-joint damping k m = linear drag -k m v, every physics step"},
         }
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         v, theta, k = self._launch(params)
         g = self.gravity_m_s2
         t_apex = apex_time_s(v, theta, k, g)
@@ -129,15 +129,15 @@ class ProjectileScenario(ScenarioSpec):
         x_land, _ = flight_position_m(v, theta, k, g, np.array([t_flight]))
         _, z_apex = flight_position_m(v, theta, k, g, np.array([t_apex]))
         return {
-            "range_m": Quantity(name="range_m", value=float(x_land[0]), unit="m",
+            "range_m": LawQuantity(name="range_m", value=float(x_land[0]), unit="m",
                                 description="horizontal distance from launch to landing at the launch height"),
-            "apex_height_m": Quantity(name="apex_height_m", value=float(z_apex[0]), unit="m",
+            "apex_height_m": LawQuantity(name="apex_height_m", value=float(z_apex[0]), unit="m",
                                       description="greatest height of the ball's centre above its launch height"),
-            "flight_time_s": Quantity(name="flight_time_s", value=t_flight, unit="s",
+            "flight_time_s": LawQuantity(name="flight_time_s", value=t_flight, unit="s",
                                       description="time from launch to landing"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         """Ball centre: the flight law until landing, then rolling along +x at the floor (see module doc)."""
         v, theta, k = self._launch(params)
         g, r = self.gravity_m_s2, float(self.resolve_params(params)["radius_m"])
@@ -151,12 +151,12 @@ class ProjectileScenario(ScenarioSpec):
         return np.stack([x, np.zeros_like(x), z], axis=-1)
 
     def duration_s(self, params: Params) -> float:
-        return self.predict(params)["flight_time_s"].value + self.event_margin_s
+        return self.declared_law(params)["flight_time_s"].value + self.event_margin_s
 
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         r = float(self.resolve_params(params)["radius_m"])
-        x_end = float(self.predict_position(params, np.array([self.duration_s(params)]))[0, 0])
-        apex = self.predict(params)["apex_height_m"].value
+        x_end = float(self.law_position(params, np.array([self.duration_s(params)]))[0, 0])
+        apex = self.declared_law(params)["apex_height_m"].value
         return np.array([-r, -r, 0.0]), np.array([x_end + r, r, apex + 2 * r])
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:

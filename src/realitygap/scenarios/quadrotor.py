@@ -69,16 +69,16 @@ from typing import Mapping, NamedTuple
 
 import numpy as np
 
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 DRONE_BODY = "drone"
 START_HEIGHT_M = 1.5
@@ -238,12 +238,12 @@ class QuadrotorScenario(ScenarioSpec):
         frames = max(1, math.floor(raw / HORIZON_GRID_S + 1e-9))
         return frames * HORIZON_GRID_S
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         horizon = self.horizon_s(p)
         at = f" at the horizon T = {horizon:.4f} s"
         angles = self.predict_angles_rad(p, np.array([horizon]))[0]
-        position = self.predict_position(p, np.array([horizon]))[0]
+        position = self.law_position(p, np.array([horizon]))[0]
         values = {
             "roll_rad": (angles[0], "rad", "rotation-vector x component (roll about body x, forward)"),
             "pitch_rad": (angles[1], "rad", "rotation-vector y component (pitch about body y, left; + = nose down)"),
@@ -252,9 +252,9 @@ class QuadrotorScenario(ScenarioSpec):
             "drift_x_m": (position[0], "m", "horizontal displacement of the centre of mass along world x"),
             "drift_y_m": (position[1], "m", "horizontal displacement of the centre of mass along world y"),
         }
-        return {k: Quantity(name=k, value=float(v), unit=u, description=d + at) for k, (v, u, d) in values.items()}
+        return {k: LawQuantity(name=k, value=float(v), unit=u, description=d + at) for k, (v, u, d) in values.items()}
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         """Law position (N, 3) of the centre of mass (= the body origin), world metres."""
         p = self.resolve_params(params)
         dyn = self.dynamics(p)
@@ -271,7 +271,7 @@ class QuadrotorScenario(ScenarioSpec):
         """The law path of the centre of mass widened by the drone's reach (the largest distance of any
         geom point from it) in every direction, so any attitude fits."""
         p = self.resolve_params(params)
-        path = self.predict_position(p, np.linspace(0.0, self.duration_s(p), 31))
+        path = self.law_position(p, np.linspace(0.0, self.duration_s(p), 31))
         reach = drone_reach_m(float(p["arm_length_m"]))
         return path.min(axis=0) - reach, path.max(axis=0) + reach
 
@@ -284,7 +284,7 @@ class QuadrotorScenario(ScenarioSpec):
         quat = np.stack([body_column(state, DRONE_BODY, f"quaternion_{a}") for a in "wxyz"], axis=-1)
         pos = np.stack([body_column(state, DRONE_BODY, f"position_{a}_m") for a in "xyz"], axis=-1)
         if t.size == 0 or horizon > t[-1] + 1e-9:
-            return {k: float("nan") for k in self.predict(p)}
+            return {k: float("nan") for k in self.declared_law(p)}
         angles = [float(np.interp(horizon, t, column)) for column in rotation_vector(quat).T]
         shift = [float(np.interp(horizon, t, pos[:, i]) - pos[0, i]) for i in range(3)]
         return {"roll_rad": angles[0], "pitch_rad": angles[1], "yaw_rad": angles[2],

@@ -54,16 +54,16 @@ from typing import Mapping
 
 import numpy as np
 
-from realitygap.scenarios._world import COLOUR_NAMES, FLOOR_RGBA, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.world import COLOUR_NAMES, FLOOR_RGBA, rgba, world_mjcf
 
 BALL_RADIUS_M = 0.08
 TRAVEL_M = 0.8
@@ -137,20 +137,20 @@ class ShadowScenario(ScenarioSpec):
                          "note": "carried: gravity compensated, launched at v along +x; no force acts"}}
 
     # --- law ------------------------------------------------------------------------------------
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         v, mag = float(p["speed_m_s"]), magnification(p)
         return {
-            "speed_m_s": Quantity(name="speed_m_s", value=v, unit="m/s", description="ball speed along +x"),
-            "object_height_m": Quantity(name="object_height_m", value=float(p["object_height_m"]), unit="m",
+            "speed_m_s": LawQuantity(name="speed_m_s", value=v, unit="m/s", description="ball speed along +x"),
+            "object_height_m": LawQuantity(name="object_height_m", value=float(p["object_height_m"]), unit="m",
                                         description="height of the ball's centre above the floor"),
-            "shadow_speed_m_s": Quantity(name="shadow_speed_m_s", value=v * mag, unit="m/s",
+            "shadow_speed_m_s": LawQuantity(name="shadow_speed_m_s", value=v * mag, unit="m/s",
                                          description="speed of the shadow centre on the floor, v H / (H - h)"),
-            "shadow_magnification": Quantity(name="shadow_magnification", value=mag, unit="",
+            "shadow_magnification": LawQuantity(name="shadow_magnification", value=mag, unit="",
                                              description="shadow size / ball size, H / (H - h)"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         p = self.resolve_params(params)
         t = np.asarray(t_s, dtype=float)
         x = self._start_x_m() + float(p["speed_m_s"]) * t
@@ -159,7 +159,7 @@ class ShadowScenario(ScenarioSpec):
     def predict_shadow_centre(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         """(N, 3) law position (similar triangles) of the shadow of the ball's centre on the floor at `t_s`."""
         p = self.resolve_params(params)
-        return shadow_point_m(light_position_m(p), self.predict_position(p, t_s))
+        return shadow_point_m(light_position_m(p), self.law_position(p, t_s))
 
     def duration_s(self, params: Params) -> float:
         return TRAVEL_M / float(self.resolve_params(params)["speed_m_s"]) + self.event_margin_s
@@ -167,7 +167,7 @@ class ShadowScenario(ScenarioSpec):
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         """Box around the ball's path and the floor area its shadow sweeps (so the camera sees both)."""
         p = self.resolve_params(params)
-        ends = self.predict_position(p, np.array([0.0, self.duration_s(p)]))
+        ends = self.law_position(p, np.array([0.0, self.duration_s(p)]))
         centre, semi_major, semi_minor, _ = ball_shadow_ellipse(light_position_m(p), ends, BALL_RADIUS_M)
         reach = np.maximum(semi_major, semi_minor)[:, None]
         low = np.minimum((ends - BALL_RADIUS_M).min(axis=0), np.r_[(centre - reach).min(axis=0), 0.0])

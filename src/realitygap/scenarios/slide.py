@@ -41,17 +41,17 @@ from typing import Mapping
 
 import numpy as np
 
-from realitygap.scenarios._silhouette import box_corners_m, hull_centroid_px, invert_centroids
-from realitygap.scenarios._world import COLOUR_NAMES, rgba, world_mjcf
 from realitygap.scenarios.base import (
     InstanceSpec,
+    LawQuantity,
     Parameter,
     Params,
-    Quantity,
     ScenarioSpec,
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.silhouette import box_corners_m, hull_centroid_px, invert_centroids
+from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 HEIGHT_PER_SIDE = 0.4
 BOX_DENSITY_KG_M3 = 500.0
@@ -116,19 +116,19 @@ class SlideScenario(ScenarioSpec):
             "note": "stiff solref shortens MuJoCo's soft-friction creep to 2.4 ms; see slide.py",
         }}
 
-    def predict(self, params: Params) -> dict[str, Quantity]:
+    def declared_law(self, params: Params) -> dict[str, LawQuantity]:
         p = self.resolve_params(params)
         v0, a = float(p["speed_m_s"]), float(p["friction"]) * self.gravity_m_s2
         return {
-            "stopping_distance_m": Quantity(name="stopping_distance_m", value=v0**2 / (2 * a), unit="m",
+            "stopping_distance_m": LawQuantity(name="stopping_distance_m", value=v0**2 / (2 * a), unit="m",
                                             description="distance slid from launch to rest"),
-            "stopping_time_s": Quantity(name="stopping_time_s", value=v0 / a, unit="s",
+            "stopping_time_s": LawQuantity(name="stopping_time_s", value=v0 / a, unit="s",
                                         description="time from launch to rest"),
-            "deceleration_m_s2": Quantity(name="deceleration_m_s2", value=a, unit="m/s^2",
+            "deceleration_m_s2": LawQuantity(name="deceleration_m_s2", value=a, unit="m/s^2",
                                           description="constant friction deceleration while sliding"),
         }
 
-    def predict_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
+    def law_position(self, params: Params, t_s: np.ndarray) -> np.ndarray:
         p = self.resolve_params(params)
         v0, a = float(p["speed_m_s"]), float(p["friction"]) * self.gravity_m_s2
         t = np.minimum(np.asarray(t_s, dtype=float), v0 / a)
@@ -136,7 +136,7 @@ class SlideScenario(ScenarioSpec):
         return np.stack([x, np.zeros_like(x), np.full_like(x, box_half_size_m(float(p["size_m"]))[2])], axis=-1)
 
     def duration_s(self, params: Params) -> float:
-        return self.predict(params)["stopping_time_s"].value + self.event_margin_s
+        return self.declared_law(params)["stopping_time_s"].value + self.event_margin_s
 
     def position_from_pixels(self, params: Params, instance: str, centroid_px: np.ndarray, sigma_px: np.ndarray,
                              K: np.ndarray, T_world_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +150,7 @@ class SlideScenario(ScenarioSpec):
             centre = np.array([x, 0.0, half[2]])
             return hull_centroid_px(box_corners_m(centre - half, centre + half), K, T_world_camera)
 
-        length = self.predict(p)["stopping_distance_m"].value
+        length = self.declared_law(p)["stopping_distance_m"].value
         x, sigma_x = invert_centroids(centroid, np.linspace(-0.5 * length - half[0], 1.5 * length + half[0], 2001),
                                       centroid_px, sigma_px)
         position = np.stack([x, np.zeros_like(x), np.full_like(x, half[2])], axis=1)
@@ -160,7 +160,7 @@ class SlideScenario(ScenarioSpec):
 
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         hx, hy, hz = box_half_size_m(float(self.resolve_params(params)["size_m"]))
-        length = self.predict(params)["stopping_distance_m"].value + 2 * hx
+        length = self.declared_law(params)["stopping_distance_m"].value + 2 * hx
         top = max(2 * hz, VIEW_HEIGHT_FRACTION * length)
         return np.array([-hx, -hy, 0.0]), np.array([length - hx, hy, top])
 

@@ -243,7 +243,7 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
         "n_frames": counts["frames"],
         "instances": [{"id": i, "name": inst.name, "class": inst.class_name, "body": inst.body}
                       for i, inst in enumerate(instances, start=1)],
-        "law": {k: q.model_dump() for k, q in scenario.predict(params).items()},
+        "law": {k: q.model_dump() for k, q in scenario.declared_law(params).items()},
         "cost": {"prediction": counts, "context_setup": context_setup_cost(context)},
     }
     timing = {"simulate_wall_s": time.perf_counter() - started}

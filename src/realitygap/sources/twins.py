@@ -225,7 +225,7 @@ def spontaneous_placement(scenario: ScenarioSpec, params: dict, model, data) -> 
     depth_m = float(np.dot((np.asarray(low) + np.asarray(high)) / 2 - position, -axes[:, 2]))
     half_h = depth_m * np.tan(np.radians(model.cam_fovy[cam]) / 2)
     t_s = np.linspace(0.0, scenario.duration_s(params), 200)
-    path = scenario.predict_position(params, t_s)
+    path = scenario.law_position(params, t_s)
     radius_m = 0.1 * half_h
     best, best_gap = None, -np.inf
     for sx, sy in ((-0.55, 0.45), (0.55, 0.45), (-0.55, -0.45), (0.55, -0.45)):
