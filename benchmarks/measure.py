@@ -30,7 +30,6 @@ from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.measure.backproject import backproject_track
 from realitygap.measure.geometry import geometric_consistency
-from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
 from realitygap.measure.pipeline import measure_video
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
@@ -73,7 +72,7 @@ def main() -> int:
         tracks_m = {t.name: backproject_track(t.name, t.t_s, t.present, t.centroid_px, t.sigma_px, episode.K,
                                               episode.T_world_camera, plane, sphere_radius_m=params["radius_m"])
                     for t in tracks}
-        fit_law("drop", params, tracks_m)
+        spec.fit_law(params, tracks_m)
 
     def permanence():
         permanence_report(tracks, expected_visible_from_annotations(episode), find_spontaneous_objects(rgb, tracks))

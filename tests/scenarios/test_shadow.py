@@ -8,8 +8,8 @@ the exact ellipse centre and within 2 % of the shadow's travel of the similar-tr
 shadow speed within 2 % of v H / (H - h), size magnification under the lamp within 3 % of
 H / (H - h). Lighting: the lit floor is linear in the lamp intensity (residual < 2 % of the range).
 
-The pixel measurement (`floor_back_projection`, `measure_shadow`) belongs in `realitygap.measure`
-once that package exists; it is here so that the scenario module stays "what exists and its law".
+The pixel measurement is the scenario's own (`measure_shadow`, `ShadowScenario.measure_image`), on
+the camera model's floor back-projection (`realitygap.core.camera.floor_back_projection`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import math
 import numpy as np
 import pytest
 
+from realitygap.core.camera import floor_back_projection
 from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
-from realitygap.measure.shadow import floor_back_projection, measure_shadow
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.shadow import (
     BALL_RADIUS_M,
@@ -32,6 +32,7 @@ from realitygap.scenarios.shadow import (
     floor_pixel_terms,
     light_position_m,
     magnification,
+    measure_shadow,
     shadow_point_m,
 )
 from realitygap.sim.runner import simulate_episode

@@ -42,7 +42,7 @@ from scipy.signal import find_peaks
 from scipy.special import ellipk
 
 from realitygap.clip.scale import PlaneTrack
-from realitygap.measure.laws import _fit_arcs, _oscillation_guess, arc_design
+from realitygap.core.fitting import ARC_OUTLIER_FACTOR, MIN_ARC_FRAMES, arc_design, bootstrap_linear, fit_arcs, oscillation_guess
 from realitygap.runtime.errors import InputError
 
 LAWS = ("drop", "projectile", "bounce", "pendulum", "slide")
@@ -51,12 +51,10 @@ MIN_FRAMES = {"drop": 5, "projectile": 6, "slide": 5, "pendulum": 12, "bounce": 
 """Fewest frames of free motion a law is fitted on (bounce: two arcs of 3 and the impacts)."""
 MAIN_QUANTITY = {"drop": "g_m_s2", "projectile": "g_m_s2", "slide": "friction", "bounce": "restitution", "pendulum": "period_s"}
 """The quantity a law is measured for: refusing it (no scale) refuses the measurement."""
-MIN_ARC_FRAMES = 3
 JUMP_SIGMAS = 6.0
 RELEASE_SIGMAS = 4.0
 NOISE_FLOOR_PX = 0.3
 """Least per-axis position noise assumed (px; compressed video), for the window tests."""
-ARC_OUTLIER_FACTOR = 4.0
 N_BOOT = 200
 
 
@@ -268,7 +266,7 @@ def _fit_bounce(track: PlaneTrack, noise: np.ndarray, rng, n_boot: int) -> ClipF
         arcs.append(frames)
     notes = []
     while len(arcs) >= 2:
-        _, arc_rms = _fit_arcs(t, y, noise, arcs)
+        _, arc_rms = fit_arcs(t, y, noise, arcs)
         earlier = np.array([np.median(arc_rms[:k]) if k >= 2 else np.inf for k in range(len(arcs))])
         bad = np.flatnonzero((arc_rms > ARC_OUTLIER_FACTOR * earlier) & (arc_rms > 3 * typical))
         if bad.size == 0:
@@ -340,7 +338,7 @@ def _fit_pendulum(track: PlaneTrack, noise: np.ndarray, rng, n_boot: int, length
     centre = xy.mean(axis=0)
     _, _, vt = np.linalg.svd(xy - centre, full_matrices=False)
     s = (xy - centre) @ vt[0]
-    guess = _oscillation_guess(t, s)
+    guess = oscillation_guess(t, s)
     if guess is None or len(t) < MIN_FRAMES["pendulum"]:
         raise InputError(f"too few frames for the pendulum law: {len(t)} frames with "
                          f"{'fewer than 3 crossings of the mid line' if guess is None else 'too few samples'} "
@@ -416,33 +414,6 @@ def _swing_amplitude_rad(xy: np.ndarray) -> float | None:
 
 # --------------------------------------------------------------------------------------------------
 # shared
-
-
-def bootstrap_linear(design: np.ndarray, Y: np.ndarray, sigma: np.ndarray, derived, rng, n_boot: int
-                     ) -> tuple[dict, dict, np.ndarray]:
-    """Weighted least squares Y (N, D) ~ design @ C and a residual bootstrap of derived(C) -> {name: value}.
-    Returns (values, standard deviations over the bootstrap, C)."""
-    w = 1.0 / np.asarray(sigma, float)
-    A = design * w[:, None]
-    B = Y * w[:, None]
-    pinv = np.linalg.pinv(A)
-    C = pinv @ B
-    fitted = A @ C
-    hat = np.clip(np.einsum("ij,ji->i", A, pinv), 0.0, 0.99)
-    resid = (B - fitted) / np.sqrt(1 - hat)[:, None]
-    resid -= resid.mean(axis=0)
-    values = derived(C)
-    draws = {k: [] for k in values}
-    for _ in range(n_boot):
-        sample = fitted + resid[rng.integers(0, len(resid), len(resid))]
-        try:
-            d = derived(pinv @ sample)
-        except (ValueError, ZeroDivisionError, FloatingPointError):
-            continue
-        for k in values:
-            draws[k].append(d[k])
-    sigmas = {k: float(np.nanstd(v, ddof=1)) if len(v) > 1 else math.nan for k, v in draws.items()}
-    return values, sigmas, C
 
 
 def _window(track: PlaneTrack, used: np.ndarray, ended: str) -> dict:

@@ -82,3 +82,22 @@ def camera_pose_for_bounds(low_m: np.ndarray, high_m: np.ndarray, camera: Camera
     # A corner at (lateral, vertical, depth) from the centre is inside when |lateral| <= tan_x (D + depth).
     distance = max(np.max(np.abs(lateral) / tan_x - depth), np.max(np.abs(vertical) / tan_y - depth), 1e-3)
     return centre - distance * forward
+
+
+def floor_back_projection(K: np.ndarray, T_world_camera: np.ndarray, width: int, height: int
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """World points (H, W, 3) where each pixel centre's ray meets the floor z = 0 (NaN where it does
+    not, above the horizon) and each pixel's floor area (H, W) in m^2 (from its four corners)."""
+    rows, cols = np.mgrid[0:height, 0:width].astype(float)
+
+    def hit(u, v):
+        rays = np.stack([(u - K[0, 2]) / K[0, 0], (v - K[1, 2]) / K[1, 1], np.ones_like(u)], axis=-1) @ T_world_camera[:3, :3].T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = -T_world_camera[2, 3] / rays[..., 2]
+        points = T_world_camera[:3, 3] + reach[..., None] * rays
+        return np.where((rays[..., 2] < 0)[..., None], points, np.nan)
+
+    corners = [hit(cols + du, rows + dv) for du, dv in ((-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5))]
+    x, y = np.stack([c[..., 0] for c in corners]), np.stack([c[..., 1] for c in corners])
+    area = 0.5 * np.abs(np.sum(x * np.roll(y, -1, axis=0) - np.roll(x, -1, axis=0) * y, axis=0))  # shoelace
+    return hit(cols, rows), area

@@ -32,7 +32,7 @@ scale error of positions, hence of g). `backproject_to_plane(..., sphere_radius_
 D = R sqrt(1 + t^2) / t, which on the optical axis is D = R sqrt(f^2 + r_px^2) / r_px ~ f R / r_px.
 
 Example:
-    >>> from realitygap.sim.camera import intrinsics_from_fovy, project_points
+    >>> from realitygap.core.camera import intrinsics_from_fovy, project_points
     >>> K = intrinsics_from_fovy(45.0, 256, 256)
     >>> T = np.eye(4); T[:3, :3] = [[1, 0, 0], [0, 0, 1], [0, -1, 0]]; T[:3, 3] = [0, -2, 0.5]
     >>> points = np.array([[0.1, 0.0, 0.3], [-0.4, 0.0, 1.2]])
@@ -44,45 +44,13 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+
+from realitygap.core.fitting import MeasuredTrack
 
 SPHERE_CORRECTION_ITERATIONS = 4
 """Fixed-point iterations of the sphere centroid correction (each shrinks the error by ~t^2 < 1e-2)."""
 NEWTON_ITERATIONS = 12
-
-
-@dataclass(frozen=True)
-class MeasuredTrack:
-    """One object's trajectory in world metres, on the camera's frame clock.
-
-    t_s (T,) seconds; present (T,) bool; position_m (T, 3) world metres, NaN where absent or not
-    back-projectable; sigma_m (T, 3) one-sigma uncertainty per world axis (metres, NaN where absent);
-    visible_fraction (T,) optional, the fraction of the object's full image area that is seen (1 =
-    unoccluded; e.g. (radius_px / radius_px when unoccluded)^2 from a tracker, or the annotations'
-    visible_fraction), NaN or None where unknown.
-    """
-
-    name: str
-    t_s: np.ndarray
-    present: np.ndarray
-    position_m: np.ndarray
-    sigma_m: np.ndarray
-    visible_fraction: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        n = len(self.t_s)
-        if self.present.shape != (n,) or self.position_m.shape != (n, 3) or self.sigma_m.shape != (n, 3):
-            raise ValueError(f"track {self.name}: t_s {np.shape(self.t_s)}, present {self.present.shape}, "
-                             f"position_m {self.position_m.shape}, sigma_m {self.sigma_m.shape} do not agree")
-        if self.visible_fraction is not None and np.shape(self.visible_fraction) != (n,):
-            raise ValueError(f"track {self.name}: visible_fraction must have shape ({n},)")
-
-    @property
-    def valid(self) -> np.ndarray:
-        """(T,) bool: present with a finite position."""
-        return np.asarray(self.present, bool) & np.all(np.isfinite(self.position_m), axis=1)
 
 
 def backproject_track(name: str, t_s: np.ndarray, present: np.ndarray, centroid_px: np.ndarray, sigma_px,

@@ -26,13 +26,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from realitygap.core.fitting import MeasuredTrack
 from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import EPISODE_JSON, read_episode, read_meta, sha256_file, verify_episode
-from realitygap.measure.backproject import MeasuredTrack, backproject_track
+from realitygap.measure.backproject import backproject_track
 from realitygap.measure.integrity import camera_motion_px, frozen_frames
-from realitygap.measure.laws import fit_law
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
-from realitygap.measure.shadow import IMAGE_MEASUREMENTS
 from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.runtime.atomic import write_parquet_atomic
@@ -158,13 +157,8 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
         tracks_m[track.name] = backproject_track(track.name, track.t_s, track.present, track.centroid_px, track.sigma_px,
                                                  K, T_world_camera, scenario.tracking_plane(params, track.name),
                                                  sphere_radius_m=sphere_radius, visible_fraction=track.visible_fraction)
-    try:
-        fits = fit_law(scenario.name, params, tracks_m)
-    except KeyError:  # no law fit for this scenario yet: permanence and Physics-IQ rows only
-        fits = {}
-    if scenario.name in IMAGE_MEASUREMENTS:
-        fits = {**fits, **IMAGE_MEASUREMENTS[scenario.name](params, rgb, t_s, _object_masks(tracks, rgb.shape), K,
-                                                             T_world_camera)}
+    fits = {**scenario.fit_law(params, tracks_m),
+            **scenario.measure_image(params, rgb, t_s, _object_masks(tracks, rgb.shape), K, T_world_camera)}
     truth = scenario.measure_state(params, reference.tables["state"])
     law = {name: q.value for name, q in scenario.declared_law(params).items()}
 

@@ -1,12 +1,12 @@
 """Prompts as context: "a red ball dropped from 2 m onto the floor" -> scenario `drop`, height_m = 2, colour red.
 
 The scenario is the one whose descriptions (its summary, its prompt template at the defaults and the
-hand-written paraphrases of `SCENARIO_PHRASES`) are nearest to the prompt in MiniLM sentence-embedding
+hand-written paraphrases it declares, `prompt_phrases`) are nearest to the prompt in MiniLM sentence-embedding
 space, numbers removed from both sides. A prompt is refused when no scenario is near enough
 (`MIN_SIMILARITY`) or when the best two are too close to tell apart (`MIN_MARGIN`).
 
 Parameters come from the quantities of the prompt (`units.find_quantities`): each is given to the chosen
-scenario's parameter of its dimension whose keywords (`PARAM_HINTS`) are nearest to it in the text
+scenario's parameter of its dimension whose keywords (the scenario's `param_hints`) are nearest to it in the text
 (a greedy matching, best keyword score first); a quantity with no keyword goes to the first free
 parameter of its dimension. Colours and other choices are read by name. Everything not said takes the
 scenario default, and every value goes through the scenario's own `resolve_params`, so its domain holds.
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict
 from realitygap.prompts.units import DIMENSION_UNITS, TextQuantity, find_quantities
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios import Parameter, ScenarioSpec, get_scenario, scenario_names
+from realitygap.scenarios.hints import Hint
 
 if TYPE_CHECKING:
     import numpy as np
@@ -124,70 +125,12 @@ def parse_prompt(text: str, encoder: "PromptEncoder") -> PromptSpec:
 
 # --- scenario choice ------------------------------------------------------------------------------
 
-SCENARIO_PHRASES: dict[str, tuple[str, ...]] = {
-    "drop": ("a ball is dropped onto the floor",
-             "a ball is let go and falls straight down to the floor",
-             "let go of a ball held above the ground and it falls",
-             "an object is dropped from a height and falls under gravity",
-             "a ball is released from a height and falls to the ground",
-             "a ball falls freely from rest and hits the ground",
-             "a sphere in free fall"),
-    "bounce": ("a bouncy rubber ball bounces up and down on the floor",
-               "a ball is dropped and rebounds several times, each bounce lower than the last",
-               "a ball hits the ground and bounces back up",
-               "a ball bouncing with a coefficient of restitution",
-               "a ball dropped from a height bounces several times on the floor"),
-    "slide": ("a box slides across the floor and comes to a stop because of friction",
-              "a block is pushed along the ground and skids to a halt",
-              "a crate sliding on a surface slows down under friction",
-              "a sliding box decelerates and stops",
-              "a box is given a push and slides over the ground"),
-    "braking": ("a car brakes hard and skids to a stop",
-                "a driver slams on the brakes and the vehicle stops",
-                "a vehicle braking on a road after a reaction time",
-                "an emergency stop of a moving car"),
-    "pendulum": ("a pendulum swings back and forth",
-                 "a ball on a rod swings from side to side",
-                 "a weight on a string oscillates like a pendulum",
-                 "a bob released at an angle swings"),
-    "projectile": ("a ball is thrown at an angle above the horizontal",
-                   "a ball is thrown and flies through the air in an arc",
-                   "a ball is launched at an angle, flies in a parabola and lands",
-                   "a projectile is tossed upward and forward",
-                   "a cannon fires a ball that flies in an arc and lands",
-                   "a ball is kicked and flies through the air in an arc",
-                   "throwing a ball across the room"),
-    "collision": ("two pucks collide head-on",
-                  "a sliding puck hits another puck at rest",
-                  "a moving disc strikes a stationary disc and both move off",
-                  "momentum is transferred in a collision between two pucks",
-                  "an elastic or inelastic collision of two sliding discs"),
-    "door": ("a door is pushed and swings open",
-             "someone pushes a hinged door open and it slowly stops",
-             "a door opening on its hinge",
-             "a push opens a heavy door"),
-    "occlusion": ("a ball rolls behind a wall and comes out the other side",
-                  "a ball passes behind an obstacle and reappears",
-                  "object permanence: a ball disappears behind a screen and re-emerges",
-                  "a rolling ball is hidden by a wall for a moment"),
-    "shadow": ("a lamp casts the shadow of a moving ball on the floor",
-               "a ball is carried under a light and its shadow moves",
-               "a shadow moves across the floor under a lamp",
-               "a light shines down on a ball and casts a shadow"),
-    "quadrotor": ("a drone with a weak rotor tips over and falls",
-                  "a quadcopter loses thrust on one motor and flips",
-                  "a hovering quadrotor becomes unstable",
-                  "a drone with a faulty propeller tilts and drifts"),
-}
-"""Hand-written paraphrases per scenario, besides its summary and its prompt template at the defaults."""
-
-
 def scenario_descriptions() -> list[tuple[str, str]]:
     """(scenario name, description) pairs that prompts are compared with."""
     pairs = []
     for name in scenario_names():
         scenario = get_scenario(name)
-        for text in (scenario.summary, scenario.prompt({}), *SCENARIO_PHRASES.get(name, ())):
+        for text in (scenario.summary, scenario.prompt({}), *scenario.prompt_phrases):
             pairs.append((name, text))
     return pairs
 
@@ -219,90 +162,6 @@ def without_numbers(text: str) -> str:
 
 
 # --- parameters -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Hint:
-    """A keyword that ties a nearby quantity to a parameter: `weight / distance` in words, on `side` of the
-    quantity within `reach` words; the value is multiplied by `factor` (a diameter is twice the radius)."""
-
-    phrase: str
-    side: Literal["left", "right", "both"] = "both"
-    factor: float = 1.0
-    weight: float = 1.0
-    reach: int = 4
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(self.phrase.split())
-
-
-def _h(phrase: str, side: Literal["left", "right", "both"] = "both", factor: float = 1.0, weight: float = 1.0,
-       reach: int = 4) -> Hint:
-    return Hint(phrase, side, factor, weight, reach)
-
-
-_RADIUS = (_h("radius", weight=2), _h("radii", weight=2), _h("diameter", factor=0.5, weight=2), _h("across", factor=0.5),
-           _h("ball", "right", 0.5, reach=1), _h("sphere", "right", 0.5, reach=1), _h("bob", "right", 0.5, reach=1),
-           _h("wide", "right", 0.5, reach=1), _h("big", "right", 0.5, reach=1))
-_DROP_HEIGHT = (_h("from"), _h("height", weight=1.5), _h("high"), _h("above"), _h("up"), _h("falls"), _h("drop"),
-                _h("dropped"))
-_SPEED = (_h("at"), _h("speed", weight=1.5), _h("velocity", weight=1.5), _h("going"), _h("doing"), _h("moving"))
-_FRICTION = (_h("friction", weight=2), _h("mu", weight=2), _h("grip"), _h("coefficient", "left"))
-_RESTITUTION = (_h("restitution", weight=2), _h("bounciness", weight=2), _h("elasticity", weight=2), _h("coefficient", "left"))
-
-PARAM_HINTS: dict[str, dict[str, tuple[Hint, ...]]] = {
-    "drop": {"height_m": _DROP_HEIGHT, "radius_m": _RADIUS},
-    "bounce": {"height_m": _DROP_HEIGHT, "radius_m": _RADIUS, "restitution": _RESTITUTION},
-    "slide": {"speed_m_s": _SPEED, "friction": _FRICTION,
-              "size_m": (_h("size", weight=1.5), _h("side"), _h("wide"), _h("across"), _h("square"), _h("base"),
-                         _h("box", "right", reach=1), _h("crate", "right", reach=1), _h("block", "right", reach=1))},
-    "braking": {"speed_m_s": _SPEED, "friction": _FRICTION,
-                "reaction_time_s": (_h("reaction", weight=2), _h("after"), _h("delay", weight=2), _h("reacts"))},
-    "pendulum": {"length_m": (_h("long"), _h("length", weight=1.5), _h("rod"), _h("string"), _h("cord"), _h("below"),
-                              _h("pivot"), _h("pendulum", "left")),
-                 "radius_m": _RADIUS,
-                 "release_angle_deg": (_h("from"), _h("at"), _h("angle"), _h("released"))},
-    "projectile": {"speed_m_s": _SPEED, "launch_angle_deg": (_h("at"), _h("angle"), _h("elevation"), _h("above")),
-                   "drag_per_s": (_h("drag", weight=2), _h("air resistance", weight=2)), "radius_m": _RADIUS},
-    "collision": {"speed_m_s": _SPEED, "restitution": _RESTITUTION,
-                  "mass_ratio": (_h("mass ratio", "left", weight=2), _h("ratio", "left"), _h("times as heavy", "right"),
-                                 _h("as heavy", "right"), _h("heavier", "right"), _h("times the mass", "right"),
-                                 _h("the mass", "right"), _h("as massive", "right"))},
-    "door": {"width_m": (_h("wide", weight=1.5), _h("width", weight=1.5), _h("across")),
-             "height_m": (_h("tall", weight=1.5), _h("high"), _h("height", weight=1.5)),
-             "mass_kg": (_h("weighs"), _h("mass"), _h("heavy")),
-             "hinge_damping_n_m_s": (_h("damping", weight=2), _h("hinge")),
-             "impulse_n_s": (_h("push"), _h("impulse", weight=2), _h("kick"), _h("shove")),
-             "push_point_fraction": (_h("of its width", "right", weight=2), _h("of the width", "right", weight=2),
-                                     _h("from the hinge", "right", weight=2), _h("push point", weight=2), _h("along", "right"))},
-    "occlusion": {"speed_m_s": _SPEED, "radius_m": _RADIUS,
-                  "wall_width_m": (_h("wall", weight=1.5), _h("wide", "right"), _h("width"), _h("screen"), _h("obstacle"))},
-    "shadow": {"speed_m_s": _SPEED,
-               "light_height_m": (_h("lamp", weight=2), _h("light", weight=2), _h("bulb", weight=2), _h("lamp height", weight=2)),
-               "object_height_m": (_h("above"), _h("ball"), _h("carried"), _h("held"), _h("height"), _h("high")),
-               "light_intensity": (_h("brightness", weight=2), _h("bright"), _h("intensity", weight=2), _h("power"))},
-    "quadrotor": {"arm_length_m": (_h("arm", weight=2), _h("arms", weight=2), _h("arm length", weight=2)),
-                  "thrust_scale": (_h("thrust", weight=2), _h("power"), _h("gives"), _h("weak"))},
-}
-"""Per scenario and numeric parameter: the keywords that tie a quantity in the prompt to it."""
-
-
-@dataclass(frozen=True)
-class Fact:
-    """A fixed property of a scenario that its prompt template states (not a parameter): a prompt may repeat it."""
-
-    description: str
-    value: float
-    dimension: str
-    hints: tuple[Hint, ...]
-
-
-FACTS: dict[str, tuple[Fact, ...]] = {
-    "collision": (Fact("puck width", 0.2, "length", (_h("wide", "right", reach=1),)),
-                  Fact("puck height", 0.12, "length", (_h("tall", "right", reach=1),))),
-    "shadow": (Fact("ball radius", 0.08, "length", (_h("radius", weight=2),)),),
-    "quadrotor": (Fact("hover height", 1.5, "length", (_h("above"), _h("hovers"), _h("hovering"), _h("high"))),),
-}
 
 _DIMENSIONS = {unit: dimension for dimension, unit in DIMENSION_UNITS.items() if dimension not in ("none", "dimensionless")}
 COLOURS = ("red", "blue", "green", "yellow", "orange", "purple", "pink", "white", "black", "grey", "gray", "brown",
@@ -341,8 +200,8 @@ def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuan
                     ) -> tuple[dict[str, float | str], dict[str, str], set[int]]:
     """Numeric parameter values, their phrases, and the indices of the quantities used."""
     numeric = [p for p in scenario.parameters if p.is_numeric]
-    facts = FACTS.get(scenario.name, ())
-    hints = PARAM_HINTS.get(scenario.name, {})
+    facts = scenario.prompt_facts
+    hints = scenario.param_hints
     targets = [(p.name, parameter_dimension(p), hints.get(p.name, ())) for p in numeric]
     targets += [(f"fact:{i}", fact.dimension, fact.hints) for i, fact in enumerate(facts)]
     scored = []  # (-score, quantity index, target index, hint)
@@ -406,7 +265,7 @@ def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuan
 def _refuse_unitless(scenario, quantity, windows, targets) -> None:
     """A digit number right next to a keyword of a parameter with a unit: the user forgot the unit."""
     left, right = windows
-    hints = PARAM_HINTS.get(scenario.name, {})
+    hints = scenario.param_hints
     for name, dimension, _ in targets:
         if dimension == "dimensionless" or name.startswith("fact:"):
             continue

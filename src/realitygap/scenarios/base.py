@@ -9,12 +9,14 @@ Sensors and scoring live elsewhere. Subclasses of `ScenarioSpec` fill in the fie
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from realitygap.core.fitting import FitResult, MeasuredTrack
 from realitygap.runtime.errors import InputError
+from realitygap.scenarios.hints import Fact, Hint
 
 ParamValue = float | str
 Params = dict[str, ParamValue]
@@ -135,6 +137,12 @@ class ScenarioSpec(BaseModel):
     event_margin_s: float = 0.5
     camera_elevation_deg: float = 0.0
     """How far the auto-framed camera looks down (0 = horizontal, along +y); e.g. to see the floor."""
+    prompt_phrases: ClassVar[tuple[str, ...]] = ()
+    """Paraphrases of the scene, besides `summary` and the prompt template, for choosing the scenario from a prompt."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {}
+    """Per numeric parameter: the keywords that tie a number in a prompt to it (`realitygap.scenarios.hints`)."""
+    prompt_facts: ClassVar[tuple[Fact, ...]] = ()
+    """Fixed properties the prompt template states (from the module's constants): a prompt may repeat, not change them."""
 
     # --- domain -------------------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -246,6 +254,27 @@ class ScenarioSpec(BaseModel):
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Extract the law's quantities from the ground-truth state table (same names as `declared_law`)."""
         raise NotImplementedError
+
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        """Fit the declared law's form to tracks measured from pixels (world metres, keyed by instance
+        name) and return its quantities (names as in `declared_law` / `measure_state`, plus fitted
+        constants such as g_m_s2). Reads only the law's form and the known scene geometry, never the
+        law's predicted values. Default: no law fit (empty)."""
+        return {}
+
+    def measure_image(self, params: Params, rgb: np.ndarray, t_s: np.ndarray, object_mask: np.ndarray, K: np.ndarray,
+                      T_world_camera: np.ndarray) -> dict[str, FitResult]:
+        """Quantities read from the frames (T, H, W, 3) uint8 themselves rather than from an object's track
+        (e.g. a shadow on the floor); `object_mask` (T, H, W) bool marks the tracked objects. Default: none."""
+        return {}
+
+    def fit_law(self, params: Mapping[str, Any], tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        """`fit_declared_law` on validated parameters; KeyError when a tracked instance has no track."""
+        p = self.resolve_params(params)
+        missing = [i.name for i in self.instances if i.name not in tracks]
+        if missing:
+            raise KeyError(f"scenario {self.name} needs tracks for {', '.join(missing)}")
+        return self.fit_declared_law(p, tracks)
 
     def law_trace(self, params: Params, state: Mapping[str, np.ndarray]) -> dict:
         """The one curve that best shows state against law, for the report.

@@ -20,12 +20,22 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.signal import find_peaks
 
+from realitygap.core.fitting import (
+    ARC_OUTLIER_FACTOR,
+    MIN_ARC_FRAMES,
+    FitResult,
+    MeasuredTrack,
+    fit_arcs,
+    noise_margin_m,
+    typical_sigma,
+    unmeasured,
+)
 from realitygap.core.mj import mujoco
 from realitygap.scenarios.base import (
     InstanceSpec,
@@ -37,6 +47,7 @@ from realitygap.scenarios.base import (
     colour_parameter,
     radius_parameter,
 )
+from realitygap.scenarios.hints import DROP_HEIGHT_HINTS, RADIUS_HINTS, RESTITUTION_HINTS, Hint
 from realitygap.scenarios.world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 
 CONTACT_STIFFNESS = 2.0e5
@@ -62,6 +73,20 @@ class BounceScenario(ScenarioSpec):
         "floor and bounces several times, each bounce lower than the last (restitution {restitution:.2f}). "
         "Static camera, plain light background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a bouncy rubber ball bounces up and down on the floor",
+        "a ball is dropped and rebounds several times, each bounce lower than the last",
+        "a ball hits the ground and bounces back up",
+        "a ball bouncing with a coefficient of restitution",
+        "a ball dropped from a height bounces several times on the floor",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "height_m": DROP_HEIGHT_HINTS,
+        "radius_m": RADIUS_HINTS,
+        "restitution": RESTITUTION_HINTS,
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.3
@@ -141,6 +166,9 @@ class BounceScenario(ScenarioSpec):
         p = self.resolve_params(params)
         return vertical_motion_bounds(float(p["radius_m"]), float(p["height_m"]))
 
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_bounce(self, params, tracks)
+
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Apexes are the local maxima of the lowest point's height after each impact."""
         p = self.resolve_params(params)
@@ -214,3 +242,66 @@ def _one_impact_ratio(damping: float, impact_speed_m_s: float, radius_m: float, 
         if entered and gap >= 0:
             return float(data.qvel[2] / impact_speed_m_s)
     return 0.0
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_bounce(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """Arcs are the airborne frames between the impacts, which are the local minima of z (prominence
+    >= 6 sigma and 5 mm). Arcs with >= 3 airborne frames, in order from the release, are fitted
+    together: z = a_k + b_k tau - g tau^2 / 2 (tau = t - mean t of arc k), one g. Apex heights
+    H_k = a_k + b_k^2 / (2 g) - r (H_0: the release); impact k = arc k-1's landing at z = r (the soft
+    contact lasts ~7 ms: the next arc takes off later). Restitution over all n arcs:
+    e = sqrt((H_1 + ... + H_(n-1)) / (H_0 + ... + H_(n-2))) (H_k = e^2 H_(k-1), weighted towards the
+    large, well-measured apexes); apex_ratio = mean of H_k / H_(k-1) over the first three bounces (as
+    `measure_state`). A speed ratio gives the same e: a parabola crosses z = r at the same speed
+    sqrt(2 g H) on both sides."""
+    r = float(params["radius_m"])
+    t, z, sz = tracks["ball"].axis(2)
+    noise = typical_sigma(sz)
+    airborne = z - r > noise_margin_m(sz)
+    minima, _ = find_peaks(-z, prominence=max(6 * noise, 0.005))
+    edges = np.r_[-1, minima, len(z)]
+    arcs = []
+    for start, stop in zip(edges[:-1], edges[1:]):
+        frames = np.arange(start + 1, stop)
+        frames = frames[airborne[frames]]
+        if len(frames) < MIN_ARC_FRAMES:
+            break
+        arcs.append(frames)
+    fit = None
+    while len(arcs) >= 1:
+        fit, arc_rms = fit_arcs(t, z, sz, arcs)
+        typical = float(np.median(arc_rms))
+        bad = np.flatnonzero((arc_rms > ARC_OUTLIER_FACTOR * typical) & (arc_rms > 3 * noise))
+        if bad.size == 0 or bad[0] == 0:
+            break
+        arcs = arcs[: int(bad[0])]
+    n = len(arcs)
+    keys = {"g_m_s2": "m/s^2", "restitution": "", "apex_ratio": "", "release_height_m": "m"}
+    if fit is None or n < 2:
+        return unmeasured(keys, "fewer than two arcs with >= 3 airborne frames")
+    centres = [float(t[a].mean()) for a in arcs]
+    shown = min(N_BOUNCES, n - 1)
+    units = {"g_m_s2": "m/s^2", "release_height_m": "m", "restitution": "", "apex_ratio": "",
+             **{f"apex_height_{k}_m": "m" for k in range(1, shown + 1)},
+             **{f"impact_time_{k}_s": "s" for k in range(1, shown + 1)}}
+
+    def derived(c):
+        g = c[0]
+        a, b = c[1::2], c[2::2]
+        heights = a + b**2 / (2 * g) - r
+        landing = np.array(centres) + (b + np.sqrt(np.maximum(b * b + 2 * g * (a - r), 0.0))) / g
+        out = {"g_m_s2": g, "release_height_m": heights[0],
+               "restitution": math.sqrt(heights[1:].sum() / heights[:-1].sum()),
+               "apex_ratio": float(np.mean(heights[1:shown + 1] / heights[:shown]))}
+        for k in range(1, shown + 1):
+            out[f"apex_height_{k}_m"] = heights[k]
+            out[f"impact_time_{k}_s"] = landing[k - 1]
+        return out
+
+    notes = {"release_height_m": "apex of the first (release) arc",
+             "restitution": f"sqrt(sum of apexes 1..{n - 1} / sum of apexes 0..{n - 2}) over {n} arcs",
+             **{f"impact_time_{k}_s": "landing of the arc before it at z = r" for k in range(1, shown + 1)}}
+    return fit.derive(derived, units, notes)
+

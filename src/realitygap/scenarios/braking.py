@@ -56,10 +56,11 @@ skid is off by up to 18 % at some parameter points (the IMU should average over 
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 
+from realitygap.core.fitting import Fit, FitResult, MeasuredTrack, noise_margin_m, nonlinear_fit, unmeasured
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -70,6 +71,7 @@ from realitygap.scenarios.base import (
     colour_parameter,
     first_crossing_time,
 )
+from realitygap.scenarios.hints import FRICTION_HINTS, SPEED_HINTS, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 # --- car geometry (metres, kilograms; chassis frame: x forward, y left, z up, origin at the
@@ -128,6 +130,19 @@ class BrakingScenario(ScenarioSpec):
         "driver slams on the brakes, the wheels lock and the car skids to a stop (tyre-road friction "
         "{friction:.2f}). Static side camera, plain light background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a car brakes hard and skids to a stop",
+        "a driver slams on the brakes and the vehicle stops",
+        "a vehicle braking on a road after a reaction time",
+        "an emergency stop of a moving car",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "speed_m_s": SPEED_HINTS,
+        "friction": FRICTION_HINTS,
+        "reaction_time_s": (hint("reaction", weight=2), hint("after"), hint("delay", weight=2), hint("reacts")),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="car", body="car", class_name="car"),)
     sensor_body: str = "car"
 
@@ -208,6 +223,9 @@ class BrakingScenario(ScenarioSpec):
         half_length, half_width = BODY_HALF_M[0], BODY_HALF_M[1]
         roof = CHASSIS_HEIGHT_M + CABIN_POS_M[2] + CABIN_HALF_M[2]
         return np.array([-half_length, -half_width, 0.0]), np.array([distance + half_length, half_width, roof])
+
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_braking(self, params, tracks)
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Brake-onset speed (interpolated at t_r), skid deceleration (straight-line fit of the speed
@@ -318,3 +336,61 @@ def _fmt(values) -> str:
 
 
 __all__ = ["BrakingScenario", "skid_position_m"]
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+RESTART_REDUCED_CHI2 = 3.0
+"""Law fit: a fit with chi2 / dof at or above this is retried from other starts."""
+
+
+def fit_braking(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """x(t) = x0 + v min(t, t_r) + v tau - a tau^2 / 2, tau = clip(t - t_r, 0, v / a): nonlinear least
+    squares in (x0, v, t_r, a) with t_r >= the first frame, started where x first falls behind the initial
+    constant-speed line (and, if that fit has chi2 / dof >= 3, also from five reaction times over the
+    first half; the best is kept). If the car brakes from the first frame on (t_r at its bound), t_r and
+    v are not separable (x = x0 + v t - a (t - t_r)^2 / 2): t_r is fixed at the first frame time, its
+    uncertainty NaN, and v is the speed there. Stopping distance v t_r + v^2 / (2 a), time t_r + v / a,
+    brake speed v, mu = a / g (declared g)."""
+    t, x, sx = tracks["car"].axis(0)
+    keys = {"stopping_distance_m": "m", "stopping_time_s": "s", "brake_speed_m_s": "m/s", "deceleration_m_s2": "m/s^2",
+            "reaction_time_s": "s", "friction": ""}
+    if len(t) < 6:
+        return unmeasured(keys, "fewer than 6 frames")
+    v0 = max(float(np.polyfit(t[:3], x[:3], 1)[0]), 1e-3)
+    travel = max(float(np.max(x) - x[0]), 1e-3)
+    method = "constant speed until t_r, then constant deceleration until the stop"
+
+    def model(c):
+        tau = np.clip(t - c[2], 0.0, c[1] / c[3])
+        return c[0] + c[1] * np.minimum(t, c[2]) + c[1] * tau - 0.5 * c[3] * tau**2
+
+    def solve(reaction: float) -> Fit:
+        a0 = v0**2 / (2 * max(travel - v0 * reaction, 0.1 * travel))
+        return nonlinear_fit(model, x, sx, np.array([x[0], v0, reaction, a0]), "m", method,
+                             bounds=([-np.inf, 1e-6, float(t[0]), 1e-6], [np.inf, np.inf, np.inf, np.inf]))
+
+    # start where x first falls behind the initial constant-speed line by more than the noise margin
+    behind = np.flatnonzero(x[0] + v0 * (t - t[0]) - x > noise_margin_m(sx))
+    best = solve(float(t[max(int(behind[0]) - 1, 0)]) if behind.size else float(t[0]))
+    if not best.reduced_chi2 < RESTART_REDUCED_CHI2:  # a poor optimum: try starts over the first half
+        for reaction in np.linspace(float(t[0]), 0.5 * float(t[-1] + t[0]), 5):
+            fit = solve(float(reaction))
+            if fit.reduced_chi2 < best.reduced_chi2:
+                best = fit
+    g = spec.gravity_m_s2
+    notes = {"friction": f"a / g with g = {g} m/s^2"}
+
+    def derived(c):
+        return {"stopping_distance_m": c[1] * c[2] + c[1] ** 2 / (2 * c[3]), "stopping_time_s": c[2] + c[1] / c[3],
+                "brake_speed_m_s": c[1], "deceleration_m_s2": c[3], "reaction_time_s": c[2], "friction": c[3] / g}
+
+    if best.params[2] - t[0] > 1e-6:
+        return best.derive(derived, keys, notes)
+    # braking from the first frame: t_r fixed there
+    reduced = nonlinear_fit(lambda c: model(np.array([c[0], c[1], t[0], c[2]])), x, sx, best.params[[0, 1, 3]], "m",
+                            method + " (braking from the first frame)", bounds=([-np.inf, 1e-6, 1e-6], np.inf))
+    out = reduced.derive(lambda c: derived(np.array([c[0], c[1], t[0], c[2]])), keys, notes)
+    out["reaction_time_s"] = FitResult(float(t[0]), "s", float("nan"), reduced.residual_rms, "m", reduced.dof,
+                                       reduced.reduced_chi2, reduced.method, "braking from the first frame: t_r <= this")
+    return out
+

@@ -50,11 +50,12 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 from scipy.optimize import brentq
 
+from realitygap.core.fitting import FitResult, MeasuredTrack, nonlinear_fit, safe_sigma, unmeasured
 from realitygap.core.mj import mujoco
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios.base import (
@@ -65,6 +66,7 @@ from realitygap.scenarios.base import (
     ScenarioSpec,
     body_column,
 )
+from realitygap.scenarios.hints import RESTITUTION_HINTS, SPEED_HINTS, Fact, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 PUCK_RADIUS_M = 0.1
@@ -102,10 +104,30 @@ class CollisionScenario(ScenarioSpec):
                 "KE_after / KE_before = (m_A v_A'^2 + m_B v_B'^2) / (m_A v^2); impact at t = gap / v")
     prompt_template: str = (
         "A {colour_a} puck slides at {speed_m_s:.2f} m/s across a smooth grey floor and hits a {colour_b} puck at "
-        "rest head-on. Both pucks are 0.2 m wide and 12 cm tall; the {colour_b} puck is {mass_ratio:.2f} times as "
+        "rest head-on. Both pucks are " f"{2 * PUCK_RADIUS_M:g}" " m wide and " f"{100 * PUCK_HEIGHT_M:g}" " cm tall; "
+        "the {colour_b} puck is {mass_ratio:.2f} times as "
         "heavy as the {colour_a} one, and the collision has restitution {restitution:.2f}. Static side camera, "
         "plain light background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "two pucks collide head-on",
+        "a sliding puck hits another puck at rest",
+        "a moving disc strikes a stationary disc and both move off",
+        "momentum is transferred in a collision between two pucks",
+        "an elastic or inelastic collision of two sliding discs",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "speed_m_s": SPEED_HINTS,
+        "restitution": RESTITUTION_HINTS,
+        "mass_ratio": (hint("mass ratio", "left", weight=2), hint("ratio", "left"), hint("times as heavy", "right"),
+                       hint("as heavy", "right"), hint("heavier", "right"), hint("times the mass", "right"),
+                       hint("the mass", "right"), hint("as massive", "right")),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    prompt_facts: ClassVar[tuple[Fact, ...]] = (Fact("puck width", 2 * PUCK_RADIUS_M, "length", (hint("wide", "right", reach=1),)),
+                                                Fact("puck height", PUCK_HEIGHT_M, "length", (hint("tall", "right", reach=1),)))
+    """Fixed sizes the prompt template states: a prompt may repeat them, not change them."""
     instances: tuple[InstanceSpec, ...] = (
         InstanceSpec(name="puck_a", body="puck_a", class_name="puck"),
         InstanceSpec(name="puck_b", body="puck_b", class_name="puck"),
@@ -195,6 +217,9 @@ class CollisionScenario(ScenarioSpec):
         x_low = -r - gap - r
         x_high = r + BOUNDS_SPEED_MARGIN * v_b * (self.duration_s(p) - t_impact) + r
         return np.array([x_low, -r, 0.0]), np.array([x_high, r, PUCK_HEIGHT_M])
+
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_collision(self, params, tracks)
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Velocities are window means of the state's x velocities, well before and well after the impact.
@@ -354,3 +379,75 @@ class _ImpactSimulation:
             if entered and gap >= 0:
                 return float((b.qvel[0] - a.qvel[0]) / self.speed_m_s)
         return 0.0
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+CONTACT_EXCLUSION_S = 0.015
+"""Law fit: frames this close to the fitted impact are left out (the bumper contact lasts ~7 ms)."""
+
+
+def fit_collision(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """Both pucks' x(t) as continuous piecewise-linear curves with one shared kink time t_c (least
+    squares in t_c, x_A(t_c), v_A, v_A', x_B(t_c), v_B, v_B'), started from where the centre gap first
+    reaches 2 r; frames within 15 ms of t_c (the contact) are left out. With the declared mass ratio q:
+    momentum ratio (v_A' + q v_B') / (v_A + q v_B), energy ratio (v_A'^2 + q v_B'^2) / (v_A^2 + q v_B^2),
+    restitution (v_B' - v_A') / (v_A - v_B); impact time = when the pre-impact lines are 2 r apart."""
+    q = float(params["mass_ratio"])
+    ta, xa, sa = tracks["puck_a"].axis(0)
+    tb, xb, sb = tracks["puck_b"].axis(0)
+    keys = {"velocity_a_before_m_s": "m/s", "velocity_a_after_m_s": "m/s", "velocity_b_after_m_s": "m/s",
+            "momentum_ratio": "", "energy_ratio": "", "impact_time_s": "s", "restitution": "",
+            "velocity_b_before_m_s": "m/s"}
+    if len(ta) < 6 or len(tb) < 6:
+        return unmeasured(keys, "fewer than 6 frames of a puck")
+    gap = np.interp(ta, tb, xb) - xa - 2 * PUCK_RADIUS_M
+    touching = np.flatnonzero(gap <= 0)
+    if touching.size and touching[0] > 0:
+        i = int(touching[0])
+        t_c0 = float(ta[i - 1] + (ta[i] - ta[i - 1]) * gap[i - 1] / (gap[i - 1] - gap[i]))
+    else:
+        t_c0 = float(ta[np.argmin(gap)])
+
+    def model_for(keep_a, keep_b):
+        def model(c):
+            t_c = c[0]
+            da, db = ta[keep_a] - t_c, tb[keep_b] - t_c
+            return np.r_[c[1] + np.where(da < 0, c[2], c[3]) * da, c[4] + np.where(db < 0, c[5], c[6]) * db]
+        return model
+
+    def start(t_c, keep_a, keep_b):
+        """Linear least squares for the six line parameters at a fixed kink time."""
+        c = [t_c]
+        for times, xs in ((ta[keep_a], xa[keep_a]), (tb[keep_b], xb[keep_b])):
+            d = times - t_c
+            design = np.stack([np.ones_like(d), np.where(d < 0, d, 0.0), np.where(d >= 0, d, 0.0)], axis=1)
+            c += list(np.linalg.lstsq(design, xs, rcond=None)[0])
+        return np.array(c)
+
+    keep_a, keep_b = np.ones(len(ta), bool), np.ones(len(tb), bool)
+    y, s = np.r_[xa, xb], np.r_[sa, sb]
+    model = model_for(keep_a, keep_b)
+    frame = float(np.median(np.diff(ta)))
+    grid = t_c0 + np.linspace(-frame, frame, 9)
+    costs = [np.sum(((model(start(tc, keep_a, keep_b)) - y) / safe_sigma(s)) ** 2) for tc in grid]
+    c0 = start(float(grid[int(np.argmin(costs))]), keep_a, keep_b)
+    fit = nonlinear_fit(model, y, s, c0, "m", "two continuous piecewise-linear x(t) with a shared impact time")
+    keep_a, keep_b = np.abs(ta - fit.params[0]) > CONTACT_EXCLUSION_S, np.abs(tb - fit.params[0]) > CONTACT_EXCLUSION_S
+    if not (keep_a.all() and keep_b.all()):
+        fit = nonlinear_fit(model_for(keep_a, keep_b), np.r_[xa[keep_a], xb[keep_b]], np.r_[sa[keep_a], sb[keep_b]],
+                            fit.params, "m", "two continuous piecewise-linear x(t) with a shared impact time")
+    assert fit is not None
+    r = PUCK_RADIUS_M
+
+    def derived(c):
+        t_c, xa_c, va0, va1, xb_c, vb0, vb1 = c
+        return {"velocity_a_before_m_s": va0, "velocity_a_after_m_s": va1, "velocity_b_after_m_s": vb1,
+                "momentum_ratio": (va1 + q * vb1) / (va0 + q * vb0),
+                "energy_ratio": (va1**2 + q * vb1**2) / (va0**2 + q * vb0**2),
+                "impact_time_s": t_c + (xb_c - xa_c - 2 * r) / (va0 - vb0),
+                "restitution": (vb1 - va1) / (va0 - vb0), "velocity_b_before_m_s": vb0}
+
+    return fit.derive(derived, keys, {"momentum_ratio": f"declared mass ratio {q:g}",
+                                      "energy_ratio": f"declared mass ratio {q:g}",
+                                      "impact_time_s": "pre-impact lines 2 r apart (rims touch)"})
+

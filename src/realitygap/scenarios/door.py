@@ -28,10 +28,11 @@ the push point at [0.5, 1] of the width keeps theta_inf in [4.3, 95.5] deg (< 11
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 
+from realitygap.core.fitting import FitResult, MeasuredTrack, nonlinear_fit, unmeasured
 from realitygap.core.mj import mujoco
 from realitygap.scenarios.base import (
     InstanceSpec,
@@ -42,6 +43,7 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.hints import Hint, hint
 from realitygap.scenarios.silhouette import box_corners_m, hull_centroid_px, invert_centroids
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
@@ -79,6 +81,24 @@ class DoorScenario(ScenarioSpec):
         "({hinge_damping_n_m_s:.1f} N m s/rad) slows it smoothly to a stop. Static camera looking slightly down, plain "
         "light background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a door is pushed and swings open",
+        "someone pushes a hinged door open and it slowly stops",
+        "a door opening on its hinge",
+        "a push opens a heavy door",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "width_m": (hint("wide", weight=1.5), hint("width", weight=1.5), hint("across")),
+        "height_m": (hint("tall", weight=1.5), hint("high"), hint("height", weight=1.5)),
+        "mass_kg": (hint("weighs"), hint("mass"), hint("heavy")),
+        "hinge_damping_n_m_s": (hint("damping", weight=2), hint("hinge")),
+        "impulse_n_s": (hint("push"), hint("impulse", weight=2), hint("kick"), hint("shove")),
+        "push_point_fraction": (hint("of its width", "right", weight=2), hint("of the width", "right", weight=2),
+                                hint("from the hinge", "right", weight=2), hint("push point", weight=2),
+                                hint("along", "right")),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="door", body="door", class_name="door"),)
     sensor_body: str = "door"
     event_margin_s: float = 0.3
@@ -197,6 +217,9 @@ class DoorScenario(ScenarioSpec):
         sigma[~np.isfinite(theta)] = np.nan
         return position, sigma
 
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_door(self, params, tracks)
+
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Door angle from the body quaternion (rotation about z): its last sample, its value at the law's
         t = I / c, the first angular velocity sample, and the time at which it reaches (1 - 1/e) of its last value."""
@@ -270,3 +293,43 @@ def door_silhouette_centroid_px(params: Params, angle_rad: float, K: np.ndarray,
 def door_angle_rad(params: Params, t_s: np.ndarray) -> np.ndarray:
     """theta(t) = (J r / c)(1 - exp(-t / tau)) for t >= 0, radians."""
     return final_angle_rad(params) * (1 - np.exp(-np.maximum(t_s, 0.0) / door_time_constant_s(params)))
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_door(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """The door centre (back-projected onto its horizontal motion plane) moves on the circle of radius
+    w / 2 about the known hinge (world x = y = 0): x = (w / 2) cos theta(t), y = (w / 2) sin theta(t) with
+    the declared theta(t) = Theta (1 - exp(-t / tau)) (closed until the push at t = 0), fitted to both
+    coordinates with their own sigmas (the depth, here y, is several times less certain than x; a free
+    angle offset would multiply the final angle's uncertainty by six). Final angle Theta; angle at the
+    declared t = I / c (as `measure_state`); initial angular velocity Theta / tau; hinge damping
+    J r / Theta with the declared push."""
+    track = tracks["door"]
+    t, x, sx = track.axis(0)
+    _, y, sy = track.axis(1)
+    units = {"final_angle_rad": "rad", "angle_at_time_constant_rad": "rad", "initial_angular_velocity_rad_s": "rad/s",
+             "time_constant_s": "s", "hinge_damping_n_m_s": "N m s/rad"}
+    if len(t) < 5:
+        return unmeasured(units, "fewer than 5 frames")
+    radius = float(params["width_m"]) / 2
+    theta = np.unwrap(np.arctan2(y, x))
+    opening = float(np.median(theta[-3:]))
+    reached = np.flatnonzero(theta >= (1 - math.exp(-1.0)) * opening)
+    tau0 = float(t[reached[0]]) if reached.size and t[reached[0]] > 0 else 0.2
+
+    def model(c):
+        angle = c[0] * (1 - np.exp(-np.maximum(t, 0.0) / c[1]))
+        return np.r_[radius * np.cos(angle), radius * np.sin(angle)]
+
+    fit = nonlinear_fit(model, np.r_[x, y], np.r_[sx, sy], np.array([opening, tau0]), "m",
+                        "door centre on its circle about the known hinge, exponential approach of the angle",
+                        bounds=([-np.inf, 1e-4], [np.inf, np.inf]))
+    law_tau = door_time_constant_s(params)
+    impulse = angular_impulse_n_m_s(params)
+    return fit.derive(lambda c: {"final_angle_rad": c[0], "angle_at_time_constant_rad": c[0] * (1 - math.exp(-law_tau / c[1])),
+                                 "initial_angular_velocity_rad_s": c[0] / c[1], "time_constant_s": c[1],
+                                 "hinge_damping_n_m_s": impulse / c[0]},
+                      units, {"angle_at_time_constant_rad": "fitted opening at the declared t = I / c",
+                              "hinge_damping_n_m_s": "declared J r / final angle"})
+

@@ -8,10 +8,11 @@ the IMU sees free fall (0 specific force) and then rest (+g up).
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 
+from realitygap.core.fitting import FitResult, MeasuredTrack, leading_run, linear_fit, noise_margin_m, unmeasured
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -23,6 +24,7 @@ from realitygap.scenarios.base import (
     first_crossing_time,
     radius_parameter,
 )
+from realitygap.scenarios.hints import DROP_HEIGHT_HINTS, RADIUS_HINTS, Hint
 from realitygap.scenarios.world import COLOUR_NAMES, ball_body_mjcf, vertical_motion_bounds, world_mjcf
 
 # Over-damped soft contact (negative solref = -stiffness, -damping; constant impedance 0.95):
@@ -49,6 +51,21 @@ class DropScenario(ScenarioSpec):
         "A {colour} ball of radius {radius_m:.2f} m is released from rest {height_m:.2f} m above a grey "
         "floor and falls straight down. Static camera, plain light background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a ball is dropped onto the floor",
+        "a ball is let go and falls straight down to the floor",
+        "let go of a ball held above the ground and it falls",
+        "an object is dropped from a height and falls under gravity",
+        "a ball is released from a height and falls to the ground",
+        "a ball falls freely from rest and hits the ground",
+        "a sphere in free fall",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "height_m": DROP_HEIGHT_HINTS,
+        "radius_m": RADIUS_HINTS,
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
 
@@ -89,6 +106,9 @@ class DropScenario(ScenarioSpec):
         p = self.resolve_params(params)
         return vertical_motion_bounds(float(p["radius_m"]), float(p["height_m"]))
 
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_drop(self, params, tracks)
+
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         p = self.resolve_params(params)
         t = body_column(state, "ball", "t_s")
@@ -101,3 +121,31 @@ class DropScenario(ScenarioSpec):
         before = int(np.searchsorted(t, t_impact)) - 1
         speed = -vz[before] + self.gravity_m_s2 * (t_impact - t[before]) if before >= 0 else float("nan")
         return {"impact_time_s": t_impact, "impact_speed_m_s": float(speed)}
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_drop(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """Parabola z = c0 + c1 tau + c2 tau^2 (tau = t - mean t) over the airborne frames before the ball
+    first reaches the floor (centre within the noise margin of z = r). g = -2 c2; impact = later root
+    of the parabola at z = r, its speed sqrt(c1^2 - 4 c2 (c0 - r)); release = vertex."""
+    r = float(params["radius_m"])
+    t, z, sz = tracks["ball"].axis(2)
+    window = leading_run(z - r > noise_margin_m(sz))
+    keys = {"g_m_s2": "m/s^2", "impact_time_s": "s", "impact_speed_m_s": "m/s", "release_height_m": "m",
+            "release_time_s": "s"}
+    if window.sum() < 4:
+        return unmeasured(keys, "fewer than 4 free-fall frames")
+    t_mean = float(t[window].mean())
+    tau = t[window] - t_mean
+    fit = linear_fit(np.stack([np.ones_like(tau), tau, tau**2], axis=1), z[window], sz[window], "m",
+                     "weighted parabola z(t) over the free-fall frames")
+
+    def derived(c):
+        root = math.sqrt(max(c[1] ** 2 - 4 * c[2] * (c[0] - r), 0.0))  # |dz/dt| where z = r
+        return {"g_m_s2": -2 * c[2], "impact_time_s": t_mean + (-c[1] - root) / (2 * c[2]), "impact_speed_m_s": root,
+                "release_height_m": c[0] - c[1] ** 2 / (4 * c[2]) - r, "release_time_s": t_mean - c[1] / (2 * c[2])}
+
+    return fit.derive(derived, keys, {"release_height_m": "vertex of the parabola above contact height",
+                                      "release_time_s": "time of the vertex"})
+

@@ -48,12 +48,13 @@ step is fine (no finer step needed); no drag (density = viscosity = 0 in the wor
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from realitygap.core.camera import camera_pose_for_bounds
+from realitygap.core.fitting import FitResult, MeasuredTrack, inner_gaps, linear_fit, unmeasured
 from realitygap.core.rig import CameraConfig
 from realitygap.scenarios.base import (
     InstanceSpec,
@@ -64,6 +65,7 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.hints import RADIUS_HINTS, SPEED_HINTS, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, ball_body_mjcf, world_mjcf
 
 ROLL_CONTACT = {"solref": (0.005, 1.0), "solimp": (0.95, 0.99, 0.001)}
@@ -113,6 +115,20 @@ class OcclusionScenario(ScenarioSpec):
         "passes behind a dark grey wall {wall_width_m:.2f} m wide standing between it and the camera, and "
         "re-emerges on the other side. Static camera, plain light background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a ball rolls behind a wall and comes out the other side",
+        "a ball passes behind an obstacle and reappears",
+        "object permanence: a ball disappears behind a screen and re-emerges",
+        "a rolling ball is hidden by a wall for a moment",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "speed_m_s": SPEED_HINTS,
+        "radius_m": RADIUS_HINTS,
+        "wall_width_m": (hint("wall", weight=1.5), hint("wide", "right"), hint("width"), hint("screen"),
+                         hint("obstacle")),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.2
@@ -192,6 +208,9 @@ class OcclusionScenario(ScenarioSpec):
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         p = self.resolve_params(params)
         return _path_bounds(self.geometry(p).start_x_m, float(p["radius_m"]))
+
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_occlusion(self, params, tracks)
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Mean speeds over the run-up and run-out, the times at which the centre crosses the predicted
@@ -284,3 +303,84 @@ def _first_upward_crossing_time(t_s: np.ndarray, values: np.ndarray, level: floa
     i = int(above[0])
     v0, v1 = values[i - 1], values[i]
     return float(t_s[i - 1] + (t_s[i] - t_s[i - 1]) * (level - v0) / (v1 - v0))
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+FULL_VISIBILITY = 0.99
+"""Law fit: a frame with at least this visible fraction counts as fully visible."""
+EDGE_FRAMES = 2
+"""Law fit without visible fractions: frames this close to the gap are left out of the speed fits
+(a partly hidden ball's mask centroid is biased)."""
+
+
+def fit_occlusion(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """Events from presence: the longest run of absent frames between present ones is the hidden
+    interval; the ball disappears (fully_hidden) half-way between the last frame seen and the next,
+    and re-emerges (reemerge_start) half-way between the last unseen frame and the first seen
+    (uncertainty frame interval / sqrt(12)). With visible fractions, occlusion_start and
+    fully_visible likewise from the last / first fully visible frames (>= 0.99). Speeds: one linear
+    fit x = x_1 + v_1 t before and x = x_2 + v_2 t after (fully visible frames, or frames >= 3 frames
+    from the gap); exit position = the after-line at fully_visible; reemerge position at reemerge_start."""
+    track = tracks["ball"]
+    present = np.asarray(track.present, bool)
+    t = np.asarray(track.t_s, float)
+    keys = {"fully_hidden_time_s": "s", "reemerge_start_time_s": "s", "hidden_duration_s": "s",
+            "speed_start_m_s": "m/s", "speed_end_m_s": "m/s", "reemerge_position_x_m": "m"}
+    gaps = inner_gaps(present)
+    if not gaps:
+        return unmeasured(keys, "the ball is never hidden between two sightings")
+    first_absent, last_absent = max(gaps, key=lambda g: g[1] - g[0])
+    frame = float(np.median(np.diff(t)))
+    timing = frame / math.sqrt(12)
+    out = {}
+
+    def event(value: float, note: str) -> FitResult:
+        return FitResult(value, "s", timing, float("nan"), "", 0, float("nan"), "presence transition, mid-frame", note)
+
+    t_hidden = (t[first_absent - 1] + t[first_absent]) / 2
+    t_back = (t[last_absent] + t[last_absent + 1]) / 2
+    out["fully_hidden_time_s"] = event(t_hidden, "last frame seen + half a frame")
+    out["reemerge_start_time_s"] = event(t_back, "first frame seen again - half a frame")
+    out["hidden_duration_s"] = FitResult(t_back - t_hidden, "s", math.sqrt(2) * timing, float("nan"), "", 0,
+                                         float("nan"), "presence transition, mid-frame")
+    fraction = track.visible_fraction
+    has_fraction = fraction is not None and np.all(np.isfinite(np.asarray(fraction)[present]))
+    before = np.arange(len(t)) < first_absent
+    after = np.arange(len(t)) > last_absent
+    if has_fraction:
+        full = present & (np.asarray(fraction) >= FULL_VISIBILITY)
+        last_full = np.flatnonzero(full & before)
+        first_full = np.flatnonzero(full & after)
+        clean_before, clean_after = full & before, full & after
+        if last_full.size and last_full[-1] + 1 < len(t):
+            i = int(last_full[-1])
+            out["occlusion_start_time_s"] = event((t[i] + t[i + 1]) / 2, "last fully visible frame + half a frame")
+            clean_before &= np.arange(len(t)) <= i
+        if first_full.size and first_full[0] > 0:
+            j = int(first_full[0])
+            out["fully_visible_time_s"] = event((t[j - 1] + t[j]) / 2, "first fully visible frame - half a frame")
+            clean_after &= np.arange(len(t)) >= j
+    else:
+        clean_before = present & before & (np.arange(len(t)) < first_absent - EDGE_FRAMES)
+        clean_after = present & after & (np.arange(len(t)) > last_absent + EDGE_FRAMES)
+    clean_before &= track.valid
+    clean_after &= track.valid
+    if clean_before.sum() < 2 or clean_after.sum() < 2 or clean_before.sum() + clean_after.sum() < 5:
+        return {**out, **unmeasured({k: u for k, u in keys.items() if k not in out}, "too few clean frames for the speeds")}
+    rows = np.r_[np.flatnonzero(clean_before), np.flatnonzero(clean_after)]
+    side = np.r_[np.zeros(clean_before.sum()), np.ones(clean_after.sum())]
+    tt = t[rows]
+    design = np.stack([1 - side, (1 - side) * tt, side, side * tt], axis=1)
+    fit = linear_fit(design, track.position_m[rows, 0], track.sigma_m[rows, 0], "m",
+                     "lines x(t) before and after the occlusion")
+    lines = {"speed_start_m_s": "m/s", "speed_end_m_s": "m/s", "reemerge_position_x_m": "m"}
+    t_visible = out["fully_visible_time_s"].value if "fully_visible_time_s" in out else None
+    if t_visible is not None:
+        lines["exit_position_x_m"] = "m"
+    out.update(fit.derive(lambda c: {"speed_start_m_s": c[1], "speed_end_m_s": c[3],
+                                     "reemerge_position_x_m": c[2] + c[3] * t_back,
+                                     "exit_position_x_m": c[2] + c[3] * (t_visible if t_visible is not None else t_back)},
+                          lines, {"reemerge_position_x_m": "after-line at reemerge_start",
+                                  "exit_position_x_m": "after-line at fully_visible"}))
+    return out
+

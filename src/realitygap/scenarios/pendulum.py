@@ -23,11 +23,12 @@ curve by about half a step (<= 1.6 mm at L = 1.5 m, 60 deg). No finer step is ne
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 from scipy.special import ellipj, ellipk
 
+from realitygap.core.fitting import FitResult, MeasuredTrack, nonlinear_fit, oscillation_guess, unmeasured
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -37,6 +38,7 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.hints import RADIUS_HINTS, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 PIVOT_CLEARANCE_M = 0.15
@@ -70,6 +72,20 @@ class PendulumScenario(ScenarioSpec):
         "from the vertical and swings freely, without friction, from side to side across the view. Static camera, "
         "plain light background, grey floor."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a pendulum swings back and forth",
+        "a ball on a rod swings from side to side",
+        "a weight on a string oscillates like a pendulum",
+        "a bob released at an angle swings",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "length_m": (hint("long"), hint("length", weight=1.5), hint("rod"), hint("string"), hint("cord"), hint("below"),
+                     hint("pivot"), hint("pendulum", "left")),
+        "radius_m": RADIUS_HINTS,
+        "release_angle_deg": (hint("from"), hint("at"), hint("angle"), hint("released")),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="bob", body="bob", class_name="ball"),)
     sensor_body: str = "bob"
 
@@ -142,6 +158,9 @@ class PendulumScenario(ScenarioSpec):
         high = np.array([pivot[0] + half_x, half_y, max(pivot[2] + AXLE_RADIUS_M, pivot[2] - length * math.cos(theta0) + radius)])
         return low, high
 
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_pendulum(self, params, tracks)
+
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Angle of the bob about the pivot; period from same-direction zero crossings over >= 2 periods."""
         p = self.resolve_params(params)
@@ -202,3 +221,40 @@ def period_from_zero_crossings_s(t_s: np.ndarray, angle_rad: np.ndarray) -> floa
     if most < 3:
         return float("nan")
     return float(spans / intervals)
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_pendulum(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """Angle about the known pivot, theta = atan2(x - x_p, z_p - z), fitted with the exact
+    finite-amplitude law theta(t) = c + 2 asin(k sn(K - w0 (t - t0) | k^2)), k = sin(A / 2)
+    (parameters A, w0, t0, c; started from zero crossings). Period 4 K(k^2) / w0; small-angle period
+    2 pi / w0 / sqrt(1 + 2 r^2 / (5 L^2)) (as `measure_state`); g = w0^2 L (1 + 2 r^2 / (5 L^2))."""
+    length, radius = float(params["length_m"]), float(params["radius_m"])
+    pivot = pivot_position_m(length, radius)
+    track = tracks["bob"]
+    valid = track.valid
+    t = track.t_s[valid]
+    dx = track.position_m[valid, 0] - pivot[0]
+    dz = pivot[2] - track.position_m[valid, 2]
+    theta = np.arctan2(dx, dz)
+    sigma = np.hypot(dz * track.sigma_m[valid, 0], dx * track.sigma_m[valid, 2]) / (dx**2 + dz**2)
+    keys = {"period_s": "s", "amplitude_rad": "rad", "small_angle_period_s": "s", "g_m_s2": "m/s^2"}
+    guess = oscillation_guess(t, theta)
+    if guess is None or len(t) < 8:
+        return unmeasured(keys, "fewer than two zero crossings of the angle")
+    amplitude0, period0, t_peak, offset0 = guess
+    omega0 = 4 * float(ellipk(math.sin(amplitude0 / 2) ** 2)) / period0
+
+    def model(c):
+        return c[3] + pendulum_angle_rad(t - c[2], c[1], c[0])
+
+    fit = nonlinear_fit(model, theta, sigma, np.array([amplitude0, omega0, t_peak, offset0]), "rad",
+                        "exact finite-amplitude pendulum angle about the known pivot",
+                        bounds=([1e-6, 1e-6, -np.inf, -np.inf], [math.pi - 1e-6, np.inf, np.inf, np.inf]))
+    factor = inertia_factor(length, radius)
+    return fit.derive(lambda c: {"period_s": 4 * float(ellipk(math.sin(c[0] / 2) ** 2)) / c[1], "amplitude_rad": c[0],
+                                 "small_angle_period_s": 2 * math.pi / c[1] / factor,
+                                 "g_m_s2": c[1] ** 2 * length * factor**2},
+                      keys, {"g_m_s2": "from w0 with the declared length and bob radius"})
+

@@ -43,11 +43,12 @@ Physics settings, and why (worst relative errors on six points over the domain, 
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 from scipy.optimize import brentq
 
+from realitygap.core.fitting import FitResult, MeasuredTrack, bracketed_root, linear_fit, longest_run, noise_margin_m, unmeasured
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -59,6 +60,7 @@ from realitygap.scenarios.base import (
     radius_parameter,
 )
 from realitygap.scenarios.drop import DROP_CONTACT, DROP_MAX_TIMESTEP_S
+from realitygap.scenarios.hints import RADIUS_HINTS, SPEED_HINTS, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 BALL_DENSITY_KG_M3 = 500.0
@@ -93,6 +95,23 @@ class ProjectileScenario(ScenarioSpec):
         "{drag_per_s:.2f} per second), lands on the floor without bouncing and rolls on. Static camera, plain light "
         "background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a ball is thrown at an angle above the horizontal",
+        "a ball is thrown and flies through the air in an arc",
+        "a ball is launched at an angle, flies in a parabola and lands",
+        "a projectile is tossed upward and forward",
+        "a cannon fires a ball that flies in an arc and lands",
+        "a ball is kicked and flies through the air in an arc",
+        "throwing a ball across the room",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "speed_m_s": SPEED_HINTS,
+        "launch_angle_deg": (hint("at"), hint("angle"), hint("elevation"), hint("above")),
+        "drag_per_s": (hint("drag", weight=2), hint("air resistance", weight=2)),
+        "radius_m": RADIUS_HINTS,
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.3
@@ -158,6 +177,9 @@ class ProjectileScenario(ScenarioSpec):
         x_end = float(self.law_position(params, np.array([self.duration_s(params)]))[0, 0])
         apex = self.declared_law(params)["apex_height_m"].value
         return np.array([-r, -r, 0.0]), np.array([x_end + r, r, apex + 2 * r])
+
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_projectile(self, params, tracks)
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Landing = first downward return of the centre to its launch height, extrapolated from the
@@ -253,3 +275,65 @@ def dragged_ball_mjcf(name: str, radius_m: float, colour: str, mass_kg: float, d
         f'priority="1" condim="3" friction="{FLOOR_FRICTION:g} 0.005 0.0001" solref="{ref}" solimp="{imp}"/>\n'
         f"    </body>"
     )
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_projectile(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """Over the longest run of airborne frames, one linear least-squares fit of
+    z = z0 + vz E1(t) - g E2(t) and x = x0 + vx E1(t), E1 = (1 - e^(-kt)) / k, E2 = (t - E1) / k at the
+    declared drag rate k (t and t^2 / 2 at k = 0; any time origin gives the same family). Launch and
+    landing are the fitted curve's crossings of the launch height z = r on either side of the apex
+    t_a = ln(1 + k vz / g) / k (vz / g at k = 0); range = x(landing) - x(launch)."""
+    r, k = float(params["radius_m"]), float(params["drag_per_s"])
+    track = tracks["ball"]
+    t, z, sz = track.axis(2)
+    _, x, sx = track.axis(0)
+    window = longest_run(z - r > noise_margin_m(sz))
+    units = {"g_m_s2": "m/s^2", "range_m": "m", "apex_height_m": "m", "flight_time_s": "s",
+             "launch_speed_m_s": "m/s", "launch_angle_deg": "deg"}
+    if window.sum() < 4:
+        return unmeasured(units, "fewer than 4 airborne frames")
+    tw = t[window]
+    e1, e2 = drag_integrals(k, tw)
+    zeros, ones = np.zeros_like(tw), np.ones_like(tw)
+    design = np.block([[np.stack([ones, e1, -e2, zeros, zeros], axis=1)],
+                       [np.stack([zeros, zeros, zeros, ones, e1], axis=1)]])
+    fit = linear_fit(design, np.r_[z[window], x[window]], np.r_[sz[window], sx[window]], "m",
+                     "joint linear fit of z(t) and x(t) with the declared drag rate over the flight")
+    span = 2.0 * (float(tw[-1] - tw[0]) + 1.0)
+
+    def derived(c):
+        z0, vz, g, x0, vx = c
+
+        def height(time: float) -> float:
+            a1, a2 = drag_integrals_scalar(k, time)
+            return z0 + vz * a1 - g * a2 - r
+
+        t_apex = math.log1p(k * vz / g) / k if k > 0 else vz / g
+        if k > 0:
+            t_launch = bracketed_root(height, t_apex, t_apex - span)
+            t_land = bracketed_root(height, t_apex, t_apex + span)
+        else:  # z0 + vz t - g t^2 / 2 = r
+            root = math.sqrt(max(vz * vz + 2 * g * (z0 - r), 0.0))
+            t_launch, t_land = (vz - root) / g, (vz + root) / g
+        decay = math.exp(-k * t_launch)
+        v_launch = (vx * decay, vz * decay - g * drag_integrals_scalar(k, t_launch)[0])
+        return {"g_m_s2": g,
+                "range_m": vx * (drag_integrals_scalar(k, t_land)[0] - drag_integrals_scalar(k, t_launch)[0]),
+                "apex_height_m": height(t_apex), "flight_time_s": t_land - t_launch,
+                "launch_speed_m_s": math.hypot(*v_launch),
+                "launch_angle_deg": math.degrees(math.atan2(v_launch[1], v_launch[0]))}
+
+    return fit.derive(derived, units)
+
+
+
+def drag_integrals_scalar(k_per_s: float, t_s: float) -> tuple[float, float]:
+    """E1 = (1 - e^(-kt)) / k and E2 = (t - E1) / k for one time (series below |k t| = 1e-4, as
+    `drag_integrals`), in plain floats for root finding."""
+    x = k_per_s * t_s
+    if abs(x) < 1e-4:
+        return (t_s * (1 - x / 2 + x * x / 6 - x**3 / 24), t_s * t_s * (0.5 - x / 6 + x * x / 24 - x**3 / 120))
+    e1 = -math.expm1(-x) / k_per_s
+    return e1, (t_s - e1) / k_per_s

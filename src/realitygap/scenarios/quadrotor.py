@@ -65,10 +65,11 @@ what is left is the law's own (above).
 from __future__ import annotations
 
 import math
-from typing import Mapping, NamedTuple
+from typing import ClassVar, Mapping, NamedTuple
 
 import numpy as np
 
+from realitygap.core.fitting import FitResult, MeasuredTrack, linear_fit, unmeasured
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -78,6 +79,7 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.hints import Fact, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
 DRONE_BODY = "drone"
@@ -156,12 +158,28 @@ class QuadrotorScenario(ScenarioSpec):
         "drift (x, y) = (F/m) (alpha_y, -alpha_x) T^4 / 24; T = time to 0.25 rad tilt (<= 0.5 s)"
     )
     prompt_template: str = (
-        "A quadrotor drone painted {colour} (X configuration, {arm_length_m:.2f} m arms) hovers motionless 1.5 m "
+        "A quadrotor drone painted {colour} (X configuration, {arm_length_m:.2f} m arms) hovers motionless "
+        f"{START_HEIGHT_M:g}" " m "
         "above a grey floor, seen from its right side with its nose pointing to the right of the image. The rotor at "
         "its {defective_rotor} corner gives only {thrust_scale:.0%} of the hover thrust and, with no stabilisation, "
         "the drone tips towards that rotor, starts to turn and drifts towards that side. Static camera, plain light "
         "background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a drone with a weak rotor tips over and falls",
+        "a quadcopter loses thrust on one motor and flips",
+        "a hovering quadrotor becomes unstable",
+        "a drone with a faulty propeller tilts and drifts",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "arm_length_m": (hint("arm", weight=2), hint("arms", weight=2), hint("arm length", weight=2)),
+        "thrust_scale": (hint("thrust", weight=2), hint("power"), hint("gives"), hint("weak")),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    prompt_facts: ClassVar[tuple[Fact, ...]] = (
+        Fact("hover height", START_HEIGHT_M, "length", (hint("above"), hint("hovers"), hint("hovering"), hint("high"))),)
+    """The start height the prompt template states: a prompt may repeat it, not change it."""
     instances: tuple[InstanceSpec, ...] = (
         InstanceSpec(name="drone", body=DRONE_BODY, class_name="quadrotor", temperature_k=308.15, emissivity=0.9),
     )
@@ -274,6 +292,9 @@ class QuadrotorScenario(ScenarioSpec):
         path = self.law_position(p, np.linspace(0.0, self.duration_s(p), 31))
         reach = drone_reach_m(float(p["arm_length_m"]))
         return path.min(axis=0) - reach, path.max(axis=0) + reach
+
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_quadrotor(self, params, tracks)
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Attitude (rotation vector of world_from_body) and centre-of-mass displacement at the horizon T,
@@ -390,3 +411,46 @@ def _geom_xml(part: Part, colour_rgba: str) -> str:
     quat = f"{math.cos(half_yaw):.12f} 0 0 {math.sin(half_yaw):.12f}"
     return (f'      <geom name="{part.name}" type="{part.kind}" size="{size}" pos="{pos}" quat="{quat}" '
             f'mass="{part.mass_kg:g}" rgba="{colour_rgba}"/>')
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_quadrotor(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """What one centroid can show of a tipping drone: its drift across the image and its apparent
+    vertical displacement, on the x-z plane through the start (the motion plane), at the horizon T.
+
+    Fits x = x0 + c4 t^4 (the law's drift form) and z = z0 + a2 t^2 + a4 t^4 jointly; drift_x_m =
+    c4 T^4. Not measurable from a centroid, returned as NaN with a note: roll, pitch, yaw (need the
+    attitude, e.g. from the mask's shape or keypoints), drift_y_m (along the viewing direction: it
+    changes only the apparent size, which the tilt changes too), altitude_change_m (the camera looks
+    down at elevation e, so moving away by dy raises the image like dz = tan(e) dy: the plane
+    back-projection reports apparent_altitude_change_m ~ altitude change + tan(e) drift_y)."""
+    track = tracks["drone"]
+    t, x, sx = track.axis(0)
+    _, z, sz = track.axis(2)
+    horizon = spec.horizon_s(params)
+    unmeasurable = {
+        "roll_rad": ("rad", "attitude is not measurable from a centroid"),
+        "pitch_rad": ("rad", "attitude is not measurable from a centroid"),
+        "yaw_rad": ("rad", "attitude is not measurable from a centroid"),
+        "drift_y_m": ("m", "motion along the viewing direction is not measurable from a centroid"),
+        "altitude_change_m": ("m", "not measurable from a centroid: confounded with drift_y by the camera's elevation; "
+                                   "see apparent_altitude_change_m"),
+    }
+    out = {k: FitResult(float("nan"), u, float("nan"), float("nan"), "", 0, float("nan"), "", note)
+           for k, (u, note) in unmeasurable.items()}
+    if len(t) < 4:
+        return {**out, **unmeasured({"drift_x_m": "m", "apparent_altitude_change_m": "m"}, "fewer than 4 frames")}
+    t_rel = t - t[0]
+    zeros, ones = np.zeros_like(t_rel), np.ones_like(t_rel)
+    design = np.block([[np.stack([ones, t_rel**4, zeros, zeros, zeros], axis=1)],
+                       [np.stack([zeros, zeros, ones, t_rel**2, t_rel**4], axis=1)]])
+    fit = linear_fit(design, np.r_[x, z], np.r_[sx, sz], "m", "x = x0 + c4 t^4, z = z0 + a2 t^2 + a4 t^4")
+    out.update(fit.derive(lambda c: {"drift_x_m": c[1] * horizon**4,
+                                     "apparent_altitude_change_m": c[3] * horizon**2 + c[4] * horizon**4},
+                          {"drift_x_m": "m", "apparent_altitude_change_m": "m"},
+                          {"drift_x_m": f"at the horizon T = {horizon:.4f} s",
+                           "apparent_altitude_change_m": "altitude change + tan(camera elevation) x drift along the "
+                                                         "viewing direction (not separable)"}))
+    return out
+

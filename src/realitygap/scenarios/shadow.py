@@ -50,10 +50,12 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 
+from realitygap.core.camera import floor_back_projection
+from realitygap.core.fitting import FitResult, MeasuredTrack, linear_fit, unmeasured
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -63,6 +65,7 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.hints import SPEED_HINTS, Fact, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, FLOOR_RGBA, rgba, world_mjcf
 
 BALL_RADIUS_M = 0.08
@@ -105,6 +108,23 @@ class ShadowScenario(ScenarioSpec):
         "shining straight down at {light_intensity:.0%} brightness. The ball casts a sharp dark shadow on the "
         "floor that moves with it. Static camera, plain light background, dim ambient light."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a lamp casts the shadow of a moving ball on the floor",
+        "a ball is carried under a light and its shadow moves",
+        "a shadow moves across the floor under a lamp",
+        "a light shines down on a ball and casts a shadow",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "speed_m_s": SPEED_HINTS,
+        "light_height_m": (hint("lamp", weight=2), hint("light", weight=2), hint("bulb", weight=2),
+                           hint("lamp height", weight=2)),
+        "object_height_m": (hint("above"), hint("ball"), hint("carried"), hint("held"), hint("height"), hint("high")),
+        "light_intensity": (hint("brightness", weight=2), hint("bright"), hint("intensity", weight=2), hint("power")),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    prompt_facts: ClassVar[tuple[Fact, ...]] = (Fact("ball radius", BALL_RADIUS_M, "length", (hint("radius", weight=2),)),)
+    """The ball size the prompt template states: a prompt may repeat it, not change it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.0
@@ -173,6 +193,13 @@ class ShadowScenario(ScenarioSpec):
         low = np.minimum((ends - BALL_RADIUS_M).min(axis=0), np.r_[(centre - reach).min(axis=0), 0.0])
         high = np.maximum((ends + BALL_RADIUS_M).max(axis=0), np.r_[(centre + reach).max(axis=0), 0.0])
         return low, high
+
+    def measure_image(self, params: Params, rgb: np.ndarray, t_s: np.ndarray, object_mask: np.ndarray, K: np.ndarray,
+                      T_world_camera: np.ndarray) -> dict[str, FitResult]:
+        return shadow_quantities(self.resolve_params(params), rgb, t_s, object_mask, K, T_world_camera)
+
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_shadow(self, params, tracks)
 
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Ball speed (least-squares slope of x(t)) and height from the state; the shadow quantities from
@@ -265,6 +292,74 @@ def floor_pixel_terms(params: Params, floor_points_m: np.ndarray, camera_forward
     return ambient, diffuse
 
 
+# --- the shadow measured from RGB ------------------------------------------------------------------
+SHADOW_DEPTH_RANK = 5
+MIN_SHADOW_LEVELS = 8.0
+"""Darkening (8-bit grey levels) below which a frame shows no shadow."""
+
+
+def shadow_quantities(params: Params, rgb: np.ndarray, t_s: np.ndarray, object_mask: np.ndarray, K: np.ndarray,
+                      T_world_camera: np.ndarray) -> dict[str, FitResult]:
+    """Shadow speed (slope of the shadow centroid's x(t), least squares) and magnification (shadow
+    radius / ball radius in the frame where the ball is nearest above the lamp's foot point)."""
+    light = light_position_m(params)
+    lit_radius = 0.8 * light[2] * math.tan(math.radians(LIGHT_CUTOFF_DEG))
+    centre, area, depth = measure_shadow(rgb, object_mask.astype(np.uint16), K, T_world_camera, light[:2], lit_radius)
+    contrast = FitResult(float(np.median(depth)), "levels", math.nan, math.nan, "", 0, math.nan,
+                         "median over frames of the 5th-largest darkening of a lit-floor pixel below its background",
+                         f"below {MIN_SHADOW_LEVELS:g} levels: no shadow")
+    ok = np.isfinite(centre[:, 0]) & (area > 0) & (depth >= MIN_SHADOW_LEVELS)
+    if ok.sum() < 3:
+        note = f"fewer than 3 frames with a shadow (darkening >= {MIN_SHADOW_LEVELS:g} grey levels)"
+        return {**{k: FitResult(math.nan, u, math.nan, math.nan, "m", 0, math.nan, "shadow", note)
+                   for k, u in (("shadow_speed_m_s", "m/s"), ("shadow_magnification", ""))}, "shadow_contrast": contrast}
+    t, x = np.asarray(t_s)[ok], centre[ok, 0]
+    coef, cov = np.polyfit(t, x, 1, cov=True)
+    residual = x - np.polyval(coef, t)
+    rms = float(np.sqrt(np.mean(residual**2)))
+    under = int(np.argmin(np.abs(x - light[0])))
+    magnification = math.sqrt(area[ok][under] / math.pi) / BALL_RADIUS_M
+    return {
+        "shadow_speed_m_s": FitResult(float(coef[0]), "m/s", float(math.sqrt(cov[0, 0])), rms, "m", int(ok.sum() - 2),
+                                      math.nan, "line fit of the shadow centroid on the floor"),
+        "shadow_magnification": FitResult(magnification, "", math.nan, math.nan, "", 0, math.nan,
+                                          "shadow radius / ball radius with the shadow nearest the lamp's foot"),
+        "shadow_contrast": contrast,
+    }
+
+
+def measure_shadow(rgb: np.ndarray, segmentation: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray,
+                   region_centre_m: np.ndarray, region_radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shadow centroid (N, 2) on the floor in world metres, shadow area (N,) in m^2 and shadow depth (N,)
+    in grey levels (the 5th-largest darkening of a floor pixel below the background), per frame.
+
+    Floor pixels (ray meets z = 0 within `region_radius_m` of `region_centre_m`, not the object) are
+    compared with the shadow-free background (per-pixel median over time: the moving shadow covers
+    any pixel in < 25 % of the frames). Weight w = (background - pixel) / (background - umbra) in
+    [0, 1], the umbra being the deep-shadow level; w counts partly covered (anti-aliased) edge
+    pixels fractionally. Each pixel contributes its floor area, so perspective does not bias the
+    centroid: centre = sum(w A p) / sum(w A), area = sum(w A).
+    """
+    gray = rgb.astype(float).mean(axis=-1)
+    points, pixel_area = floor_back_projection(K, T_world_camera, gray.shape[2], gray.shape[1])
+    with np.errstate(invalid="ignore"):
+        near = np.hypot(points[..., 0] - region_centre_m[0], points[..., 1] - region_centre_m[1]) < region_radius_m
+    floor = near & np.isfinite(pixel_area)
+    background = np.median(gray, axis=0)
+    drop = np.where(floor & (segmentation == 0), background - gray, 0.0)
+    floor_drop = drop.reshape(len(drop), -1)[:, floor.ravel()]
+    k = min(SHADOW_DEPTH_RANK, floor_drop.shape[1])
+    depth = -np.partition(-floor_drop, k - 1, axis=1)[:, k - 1] if k else np.zeros(len(drop))
+    if drop.max() <= 0:
+        return np.full((len(drop), 2), np.nan), np.zeros(len(drop)), depth
+    umbra = float(np.median(gray[drop > 0.7 * drop.max()]))
+    weight = np.clip(drop / np.maximum(background - umbra, 1e-9), 0.0, 1.0) * np.where(floor, pixel_area, 0.0)
+    xy = np.where(floor[..., None], points[..., :2], 0.0)
+    area = weight.sum(axis=(1, 2))
+    centre = np.einsum("thw,hwk->tk", weight, xy) / area[:, None]
+    return centre, area, depth
+
+
 def _with_render_settings(mjcf: str, shadow_map_size: int, floor_grid_m: float) -> str:
     """`mjcf` with <visual><quality shadowsize> set (world_mjcf fixes 4096 when shadows are on), the
     sphere tessellation SPHERE_SLICES x SPHERE_STACKS and the floor plane's render-grid spacing (its
@@ -291,3 +386,25 @@ def _check_domain_fits_shadow_frustum() -> None:
 
 
 _check_domain_fits_shadow_frustum()
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_shadow(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """Minimal: the carried ball's speed (slope of x(t)) and height (z = constant), one joint linear
+    fit. The shadow's speed and magnification need the shadow tracked (it is not an instance; see
+    tests/scenarios/test_shadow.py for a pixel measurement): NaN with a note."""
+    t, x, sx = tracks["ball"].axis(0)
+    _, z, sz = tracks["ball"].axis(2)
+    note = "the shadow is not a tracked instance: not measured here"
+    out = {k: FitResult(float("nan"), u, float("nan"), float("nan"), "", 0, float("nan"), "", note)
+           for k, u in (("shadow_speed_m_s", "m/s"), ("shadow_magnification", ""))}
+    if len(t) < 3:
+        return {**out, **unmeasured({"speed_m_s": "m/s", "object_height_m": "m"}, "fewer than 3 frames")}
+    zeros, ones = np.zeros_like(t), np.ones_like(t)
+    design = np.block([[np.stack([ones, t, zeros], axis=1)], [np.stack([zeros, zeros, ones], axis=1)]])
+    fit = linear_fit(design, np.r_[x, z], np.r_[sx, sz], "m", "x = x0 + v t, z = h")
+    out.update(fit.derive(lambda c: {"speed_m_s": c[1], "object_height_m": c[2]},
+                          {"speed_m_s": "m/s", "object_height_m": "m"}))
+    return out
+

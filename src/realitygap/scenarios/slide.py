@@ -37,10 +37,11 @@ averages to mu m g all the same.
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import ClassVar, Mapping
 
 import numpy as np
 
+from realitygap.core.fitting import FitResult, MeasuredTrack, nonlinear_fit, unmeasured
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -50,6 +51,7 @@ from realitygap.scenarios.base import (
     body_column,
     colour_parameter,
 )
+from realitygap.scenarios.hints import FRICTION_HINTS, SPEED_HINTS, Hint, hint
 from realitygap.scenarios.silhouette import box_corners_m, hull_centroid_px, invert_centroids
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
@@ -92,6 +94,21 @@ class SlideScenario(ScenarioSpec):
         "A low, flat {colour} box with a square base {size_m:.2f} m wide is pushed along a grey floor at {speed_m_s:.2f} m/s and "
         "slides to a stop under friction (coefficient {friction:.2f}). Static camera, plain light background."
     )
+    prompt_phrases: ClassVar[tuple[str, ...]] = (
+        "a box slides across the floor and comes to a stop because of friction",
+        "a block is pushed along the ground and skids to a halt",
+        "a crate sliding on a surface slows down under friction",
+        "a sliding box decelerates and stops",
+        "a box is given a push and slides over the ground",
+    )
+    """Paraphrases of the scene, besides the summary and the prompt template, for choosing the scenario."""
+    param_hints: ClassVar[Mapping[str, tuple[Hint, ...]]] = {
+        "speed_m_s": SPEED_HINTS,
+        "friction": FRICTION_HINTS,
+        "size_m": (hint("size", weight=1.5), hint("side"), hint("wide"), hint("across"), hint("square"), hint("base"),
+                   hint("box", "right", reach=1), hint("crate", "right", reach=1), hint("block", "right", reach=1)),
+    }
+    """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="box", body="box", class_name="box"),)
     sensor_body: str = "box"
     event_margin_s: float = 0.4
@@ -164,6 +181,9 @@ class SlideScenario(ScenarioSpec):
         top = max(2 * hz, VIEW_HEIGHT_FRACTION * length)
         return np.array([-hx, -hy, 0.0]), np.array([length - hx, hy, top])
 
+    def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+        return fit_slide(self, params, tracks)
+
     def measure_state(self, params: Params, state: Mapping[str, np.ndarray]) -> dict[str, float]:
         """Deceleration and stopping time from a straight-line fit of the box's horizontal speed while
         it slides; stopping distance from its horizontal displacement at the end of the episode.
@@ -218,3 +238,31 @@ def solver_option_attrs(contact: Mapping) -> str:
     """<option> attributes for the friction cone, impratio and noslip iterations."""
     return (f'cone="{contact["cone"]}" impratio="{contact["impratio"]:g}" '
             f'noslip_iterations="{contact["noslip_iterations"]}"')
+
+
+# --- law fit on tracks measured from pixels --------------------------------------------------------
+
+def fit_slide(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
+    """x(t) = x0 + v0 tau - a tau^2 / 2, tau = min(t, v0 / a) (launch at t = 0, at rest after the stop),
+    nonlinear least squares in (x0, v0, a). Stopping distance v0^2 / (2 a), time v0 / a, mu = a / g
+    (declared g)."""
+    t, x, sx = tracks["box"].axis(0)
+    keys = {"stopping_distance_m": "m", "stopping_time_s": "s", "deceleration_m_s2": "m/s^2", "friction": "",
+            "launch_speed_m_s": "m/s"}
+    if len(t) < 5:
+        return unmeasured(keys, "fewer than 5 frames")
+    v0 = max(float(np.polyfit(t[:3], x[:3], 1)[0]), 1e-3)
+    travel = max(float(np.max(x) - x[0]), 1e-3)
+
+    def model(c):
+        tau = np.clip(t, 0.0, c[1] / c[2])
+        return c[0] + c[1] * tau - 0.5 * c[2] * tau**2
+
+    fit = nonlinear_fit(model, x, sx, np.array([x[0], v0, v0**2 / (2 * travel)]), "m",
+                        "constant deceleration from t = 0 until the stop, then at rest",
+                        bounds=([-np.inf, 1e-6, 1e-6], [np.inf, np.inf, np.inf]))
+    g = spec.gravity_m_s2
+    return fit.derive(lambda c: {"stopping_distance_m": c[1] ** 2 / (2 * c[2]), "stopping_time_s": c[1] / c[2],
+                                 "deceleration_m_s2": c[2], "friction": c[2] / g, "launch_speed_m_s": c[1]},
+                      keys, {"friction": f"a / g with g = {g} m/s^2"})
+

@@ -24,13 +24,13 @@ import numpy as np
 import pytest
 
 from realitygap.core.camera import project_points
+from realitygap.core.fitting import FitResult, MeasuredTrack
 from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
-from realitygap.measure.backproject import MeasuredTrack, backproject_track
-from realitygap.measure.laws import FITTERS, FitResult, fit_law, linear_fit, propagate
+from realitygap.measure.backproject import backproject_track
 from realitygap.scenarios import get_scenario, scenario_names
-from realitygap.scenarios.base import body_column
+from realitygap.scenarios.base import ScenarioSpec, body_column
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import VISUAL_RIG, simulate_to
 
@@ -70,7 +70,7 @@ def measure(tmp_path, scenario: str, params: dict, seed: int = 0):
     spec = get_scenario(scenario)
     p = spec.resolve_params(params)
     episode = read_episode(simulate_to(tmp_path, scenario, p, rig=RIG), streams=("state",))
-    fitted = fit_law(scenario, p, noisy_tracks(spec, p, episode, seed))
+    fitted = spec.fit_law(p, noisy_tracks(spec, p, episode, seed))
     return spec, p, episode, fitted
 
 
@@ -107,7 +107,7 @@ def test_drop_in_a_low_gravity_world_measures_five(tmp_path):
 
     simulate_episode(Context(scenario="drop", params=p, seed=0, rig=RIG), LowGravityDrop(), tmp_path / "ep")
     episode = read_episode(tmp_path / "ep", streams=("state",))
-    fitted = fit_law("drop", p, noisy_tracks(spec, p, episode))
+    fitted = get_scenario("drop").fit_law(p, noisy_tracks(spec, p, episode))
     assert fitted["g_m_s2"].value == pytest.approx(5.0, rel=0.02)
     assert abs(fitted["g_m_s2"].value - 9.81) > 20 * fitted["g_m_s2"].uncertainty
 
@@ -203,7 +203,7 @@ def test_occlusion_disappearance_and_reappearance_from_visible_fraction(tmp_path
     tracks = noisy_tracks(spec, p, episode, noise_px=noise_px, present={"ball": fraction > 0}, t_s=t_frames)
     frame = 1.0 / VISUAL_RIG.camera.fps
     law = spec.declared_law(p)
-    fitted = fit_law("occlusion", p, tracks)
+    fitted = get_scenario("occlusion").fit_law(p, tracks)
     assert abs(fitted["reemerge_start_time_s"].value - law["reemerge_start_time_s"].value) < 2 * frame
     assert abs(fitted["fully_hidden_time_s"].value - law["fully_hidden_time_s"].value) < 2 * frame
     assert agrees(fitted["speed_start_m_s"], p["speed_m_s"], rel=0.02)  # from a few frames of run-up
@@ -211,7 +211,7 @@ def test_occlusion_disappearance_and_reappearance_from_visible_fraction(tmp_path
     assert "exit_position_x_m" not in fitted  # needs visible fractions
     track = tracks["ball"]
     with_fraction = MeasuredTrack(track.name, track.t_s, track.present, track.position_m, track.sigma_m, fraction)
-    fitted = fit_law("occlusion", p, {"ball": with_fraction})
+    fitted = get_scenario("occlusion").fit_law(p, {"ball": with_fraction})
     for event in ("occlusion_start", "fully_hidden", "reemerge_start", "fully_visible"):
         assert abs(fitted[f"{event}_time_s"].value - law[f"{event}_time_s"].value) < 2 * frame, event
     assert fitted["exit_position_x_m"].value == pytest.approx(law["exit_position_x_m"].value, abs=2 * frame * p["speed_m_s"])
@@ -241,7 +241,7 @@ def test_shadow_measures_the_carried_ball_only(tmp_path):
 
 
 def test_every_scenario_has_a_fit_keyed_like_its_prediction(tmp_path):
-    assert set(FITTERS) == set(scenario_names())
+    assert all(type(get_scenario(name)).fit_declared_law is not ScenarioSpec.fit_declared_law for name in scenario_names())
     spec, p, episode, fitted = measure(tmp_path, "collision", {})
     assert set(spec.declared_law(p)) <= set(fitted)
     assert all(isinstance(r, FitResult) and r.unit is not None for r in fitted.values())
@@ -253,7 +253,7 @@ def test_reported_uncertainty_matches_the_scatter_over_noise_draws(tmp_path):
     spec = get_scenario("drop")
     p = spec.resolve_params({})
     episode = read_episode(simulate_to(tmp_path, "drop", p, rig=RIG), streams=("state",))
-    results = [fit_law("drop", p, noisy_tracks(spec, p, episode, seed))["g_m_s2"] for seed in range(40)]
+    results = [get_scenario("drop").fit_law(p, noisy_tracks(spec, p, episode, seed))["g_m_s2"] for seed in range(40)]
     values = np.array([r.value for r in results])
     assert values.std() == pytest.approx(np.mean([r.uncertainty for r in results]), rel=0.3)
     assert np.mean([r.reduced_chi2 for r in results]) == pytest.approx(1.0, abs=0.2)
@@ -262,20 +262,7 @@ def test_reported_uncertainty_matches_the_scatter_over_noise_draws(tmp_path):
 
 def test_fits_with_too_few_frames_are_nan_with_a_note():
     empty = MeasuredTrack("ball", np.arange(3) / FPS, np.zeros(3, bool), np.full((3, 3), np.nan), np.full((3, 3), np.nan))
-    fitted = fit_law("drop", {}, {"ball": empty})
+    fitted = get_scenario("drop").fit_law({}, {"ball": empty})
     assert all(math.isnan(r.value) and r.note for r in fitted.values())
     with pytest.raises(KeyError):
-        fit_law("collision", {}, {"puck_a": empty})
-
-
-def test_linear_fit_and_propagation_match_closed_forms():
-    """Straight line through exact points with known sigma: the slope's standard error (absolute sigma,
-    then scaled by chi2 / dof) equals the textbook sigma / sqrt(sum (t - mean t)^2) x sqrt(chi2 / dof)."""
-    rng = np.random.default_rng(3)
-    t = np.linspace(0.0, 1.0, 21)
-    y = 2.0 + 3.0 * t + rng.normal(0.0, 0.01, t.size)
-    fit = linear_fit(np.stack([np.ones_like(t), t], axis=1), y, np.full(t.size, 0.01), "m", "line")
-    expected = 0.01 / math.sqrt(np.sum((t - t.mean()) ** 2)) * math.sqrt(fit.reduced_chi2)
-    assert math.sqrt(fit.cov[1, 1]) == pytest.approx(expected, rel=1e-9)
-    value, sd = propagate(lambda c: np.array([c[1] ** 2]), fit.params, fit.cov)
-    assert sd[0] == pytest.approx(2 * fit.params[1] * math.sqrt(fit.cov[1, 1]), rel=1e-6)
+        get_scenario("collision").fit_law({}, {"puck_a": empty})
