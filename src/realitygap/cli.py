@@ -290,7 +290,7 @@ def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str, s
 @app.command("measure-clip")
 def measure_clip(
     video: Path = typer.Argument(..., help="video file, or a realitygap episode (folder or its rgb video)"),
-    law: str = typer.Option(..., "--law", help="drop | projectile | bounce | pendulum | slide"),
+    law: str = typer.Option(..., "--law", help="the law: a scenario with a clip fit (drop, projectile, bounce, pendulum, slide)"),
     out_dir: Path = typer.Option(..., "--out", help="folder for clip.json and clip.html"),
     fps: Optional[float] = typer.Option(None, "--fps", help="capture rate; wins over the file's timestamps and metadata"),
     scale: Optional[float] = typer.Option(None, "--scale", help="pixels (of the file) per metre at the object's distance"),

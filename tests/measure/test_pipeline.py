@@ -73,8 +73,7 @@ def test_low_gravity_world_is_measured_as_five(tmp_path):
     spec = get_scenario("drop")
 
     class LowGravityDrop(type(spec)):
-        def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace('gravity="0 0 -9.81"', 'gravity="0 0 -5"')
+        world_changes: dict = {"gravity_m_s2": 5.0}
 
         def duration_s(self, params):
             return super().duration_s(params) * 1.5

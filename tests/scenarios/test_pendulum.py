@@ -97,8 +97,7 @@ class _LowGravity(PendulumScenario):
     def duration_s(self, params):  # long enough for two periods of the slower swing
         return 2 * super().duration_s(params)
 
-    def build_mjcf(self, params, timestep_s):
-        return super().build_mjcf(params, timestep_s).replace('gravity="0 0 -9.81"', 'gravity="0 0 -5"')
+    world_changes: dict = {"gravity_m_s2": 5.0}
 
 
 class _HeavyRod(PendulumScenario):

@@ -18,9 +18,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from realitygap.clip.find import left_frame, track_clip_object
-from realitygap.clip.fit import LAWS, MAIN_QUANTITY, MIN_FRAMES, ClipFit, fit_clip
+from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.probe import Timebase, read_clip
-from realitygap.clip.scale import PlaneTrack, Scale, calibration_from_camera, calibration_from_file, plane_track, scale_for_clip
+from realitygap.clip.scale import Scale, calibration_from_camera, calibration_from_file, plane_track, scale_for_clip
+from realitygap.core.planefit import ClipFit, PlaneTrack
 from realitygap.measure.tracking import ObjectTrack
 from realitygap.runtime.errors import InputError
 
@@ -69,7 +70,7 @@ class ClipMeasurement:
 
     def summary(self) -> str:
         """One line, e.g. 'g = 9.79 ± 0.05 m/s^2 (drop, 120 fps from capture-rate metadata ..., scale from object diameter)'."""
-        main = MAIN_QUANTITY[self.fit.law]
+        main = clip_law(self.fit.law).clip_main_quantity
         q = self.fit.quantities.get(main)
         head = ", ".join(f"{_symbol(k)} = {_pm(v.value, v.uncertainty)}{(' ' + v.unit) if v.unit else ''}"
                          for k, v in self.fit.quantities.items() if k == main or (k == "g_m_s2" and q is not None))
@@ -113,13 +114,12 @@ class ClipMeasurement:
 
 def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     """Measure `options.law` in `video` (see the module docstring); InputError for every user-facing problem."""
-    if options.law not in LAWS:
-        raise InputError(f"--law {options.law!r}: choose one of {', '.join(LAWS)}")
+    law = clip_law(options.law)
     video, episode_meta = resolve_video(Path(video))
     frames, t_s, timebase = read_clip(video, options.fps, options.max_side_px)
-    if len(frames) < MIN_FRAMES[options.law] + 1:
+    if len(frames) < law.clip_min_frames + 1:
         raise InputError(f"too few frames for the {options.law} law: the clip has {len(frames)} (need at least "
-                         f"{MIN_FRAMES[options.law] + 1})")
+                         f"{law.clip_min_frames + 1})")
     offset, full_frames = np.zeros(2), frames
     if options.roi is not None:
         frames, offset = _crop(frames, options.roi, timebase.processed_scale)
@@ -148,9 +148,9 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         raise
     if left is not None:
         fit.notes.append(f"the object leaves the frame after frame {left} (t = {t_s[left]:.3f} s)")
-    if MAIN_QUANTITY[options.law] in fit.refused:
-        raise InputError(f"the {options.law} law measures {MAIN_QUANTITY[options.law]}, a metric quantity, and no scale was given: "
-                         "give --scale PX_PER_M, --object-diameter M or --calibration FILE")
+    if law.clip_main_quantity in fit.refused:
+        raise InputError(f"the {options.law} law measures {law.clip_main_quantity}, a metric quantity, and no scale was given: "
+                         f"{SCALE_HINT}")
     episode = None
     if episode_meta is not None:
         episode = {"episode_id": episode_meta.get("episode_id"), "scenario": episode_meta["context"]["scenario"],

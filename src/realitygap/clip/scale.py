@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from realitygap.core.planefit import PlaneTrack
 from realitygap.measure.backproject import backproject_track
 from realitygap.measure.tracking import ObjectTrack
 from realitygap.runtime.errors import InputError
@@ -72,18 +73,6 @@ class Scale:
     @property
     def metric(self) -> bool:
         return self.px_per_m is not None or self.calibration is not None
-
-
-@dataclass(frozen=True)
-class PlaneTrack:
-    """The object's usable frames in the motion plane: frame index, t_s (N,) s, xy (N, 2) (horizontal,
-    up) in `unit` ('m' or 'px'), sigma (N,) per-axis standard uncertainty in the same unit."""
-
-    frame: np.ndarray
-    t_s: np.ndarray
-    xy: np.ndarray
-    sigma: np.ndarray
-    unit: str
 
 
 def scale_for_clip(track: ObjectTrack, processed_scale: float, size_hw: tuple[int, int], *, px_per_m: float | None = None,

@@ -15,8 +15,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from realitygap.core.fitting import FitResult, MeasuredTrack
+from realitygap.core.planefit import ClipFit, PlaneTrack
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios.hints import Fact, Hint
+from realitygap.scenarios.world import WorldOptions
 
 ParamValue = float | str
 Params = dict[str, ParamValue]
@@ -135,6 +137,9 @@ class ScenarioSpec(BaseModel):
     """Body carrying the IMU and GPS (the moving object)."""
     gravity_m_s2: float = 9.81
     event_margin_s: float = 0.5
+    world_changes: dict[str, Any] = {}
+    """Changes to this instance's world (`WorldOptions` fields, e.g. {"gravity_m_s2": 5.0} for a negative
+    control); the declared law keeps the scenario's own constants."""
     camera_elevation_deg: float = 0.0
     """How far the auto-framed camera looks down (0 = horizontal, along +y); e.g. to see the floor."""
     prompt_phrases: ClassVar[tuple[str, ...]] = ()
@@ -143,6 +148,10 @@ class ScenarioSpec(BaseModel):
     """Per numeric parameter: the keywords that tie a number in a prompt to it (`realitygap.scenarios.hints`)."""
     prompt_facts: ClassVar[tuple[Fact, ...]] = ()
     """Fixed properties the prompt template states (from the module's constants): a prompt may repeat, not change them."""
+    clip_min_frames: ClassVar[int] = 0
+    """Fewest frames of free motion `fit_clip` needs; 0: no clip fit (`realitygap measure-clip --law` lists the others)."""
+    clip_main_quantity: ClassVar[str] = ""
+    """The quantity a clip is measured for: when it is refused (metric, no scale), the measurement is refused."""
 
     # --- domain -------------------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:
@@ -193,6 +202,15 @@ class ScenarioSpec(BaseModel):
         law (e.g. restitution) depend on it.
         """
         raise NotImplementedError
+
+    def world_options(self, params: Params) -> WorldOptions:
+        """The world constants and render options `build_mjcf` uses: `scene_options` with `world_changes` applied."""
+        own = self.scene_options(params)
+        return WorldOptions.model_validate({**own.model_dump(), **self.world_changes}) if self.world_changes else own
+
+    def scene_options(self, params: Params) -> WorldOptions:
+        """The scenario's own world options. Default: its gravity, everything else `WorldOptions`' defaults."""
+        return WorldOptions(gravity_m_s2=self.gravity_m_s2)
 
     def max_timestep_s(self, params: Params) -> float:
         """Largest physics step at which the law holds to its stated tolerance."""
@@ -267,6 +285,14 @@ class ScenarioSpec(BaseModel):
         """Quantities read from the frames (T, H, W, 3) uint8 themselves rather than from an object's track
         (e.g. a shadow on the floor); `object_mask` (T, H, W) bool marks the tracked objects. Default: none."""
         return {}
+
+    def fit_clip(self, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, *,
+                 automatic: bool, length_m: float | None = None) -> ClipFit:
+        """Fit the law to one object's track in its motion plane from any clip (`realitygap measure-clip`: no
+        context, no twin): metres with a scale, pixels without; `noise` (N,) per-axis sigma in the track's
+        unit; `automatic` chooses the window (else the whole track); `length_m` the user's length, where the
+        law needs one. Quantities that need the scale are marked metric. InputError when not measurable."""
+        raise NotImplementedError(f"scenario {self.name} has no clip fit")
 
     def fit_law(self, params: Mapping[str, Any], tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
         """`fit_declared_law` on validated parameters; KeyError when a tracked instance has no track."""

@@ -31,12 +31,16 @@ from realitygap.core.fitting import (
     MIN_ARC_FRAMES,
     FitResult,
     MeasuredTrack,
+    arc_design,
+    bootstrap_linear,
     fit_arcs,
     noise_margin_m,
     typical_sigma,
     unmeasured,
 )
 from realitygap.core.mj import mujoco
+from realitygap.core.planefit import RELEASE_SIGMAS, ClipFit, ClipQuantity, PlaneTrack, release_index, window_summary
+from realitygap.runtime.errors import InputError
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -87,6 +91,9 @@ class BounceScenario(ScenarioSpec):
         "restitution": RESTITUTION_HINTS,
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    clip_min_frames: ClassVar[int] = 2 * MIN_ARC_FRAMES + 2
+    """Two arcs of MIN_ARC_FRAMES and the impacts."""
+    clip_main_quantity: ClassVar[str] = "restitution"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.3
@@ -100,7 +107,7 @@ class BounceScenario(ScenarioSpec):
         r = float(p["radius_m"])
         ball = ball_body_mjcf("ball", (0.0, 0.0, float(p["height_m"]) + r), r, str(p["colour"]),
                               contact["solref"], contact["solimp"])
-        return world_mjcf(self.name, ball)
+        return world_mjcf(self.name, ball, self.world_options(p))
 
     def control(self, params: Params, model, data) -> None:
         joint = data.joint("ball_free")
@@ -108,17 +115,20 @@ class BounceScenario(ScenarioSpec):
         vz = joint.qvel[2]
         if vz >= 0 or height_m <= 0:
             return
-        impact_speed = math.sqrt(vz * vz + 2 * self.gravity_m_s2 * height_m)
+        gravity_m_s2 = float(-model.opt.gravity[2])
+        impact_speed = math.sqrt(vz * vz + 2 * gravity_m_s2 * height_m)
         if impact_speed < MIN_SCHEDULED_SPEED_M_S:
             return
         damping = calibrated_damping(float(params["restitution"]), round(impact_speed, 2), float(params["radius_m"]),
-                                     float(model.opt.timestep))
+                                     float(model.opt.timestep), gravity_m_s2)
         model.geom_solref[model.geom("ball_geom").id, 1] = -damping
 
     def contact_settings(self, params: Params, timestep_s: float) -> dict:
         p = self.resolve_params(params)
-        impact_speed = math.sqrt(2 * self.gravity_m_s2 * float(p["height_m"]))
-        damping = calibrated_damping(float(p["restitution"]), round(impact_speed, 2), float(p["radius_m"]), timestep_s)
+        gravity_m_s2 = self.world_options(p).gravity_m_s2
+        impact_speed = math.sqrt(2 * gravity_m_s2 * float(p["height_m"]))
+        damping = calibrated_damping(float(p["restitution"]), round(impact_speed, 2), float(p["radius_m"]), timestep_s,
+                                     gravity_m_s2)
         return {
             "ball_floor": {
                 "solref": (-CONTACT_STIFFNESS, -damping),
@@ -166,6 +176,10 @@ class BounceScenario(ScenarioSpec):
         p = self.resolve_params(params)
         return vertical_motion_bounds(float(p["radius_m"]), float(p["height_m"]))
 
+    def fit_clip(self, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, *,
+                 automatic: bool, length_m: float | None = None) -> ClipFit:
+        return fit_bounce_clip(track, noise, rng, n_boot)
+
     def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
         return fit_bounce(self, params, tracks)
 
@@ -202,11 +216,12 @@ class BounceScenario(ScenarioSpec):
 
 
 @lru_cache(maxsize=256)
-def calibrated_damping(restitution: float, impact_speed_m_s: float, radius_m: float, timestep_s: float) -> float:
+def calibrated_damping(restitution: float, impact_speed_m_s: float, radius_m: float, timestep_s: float,
+                       gravity_m_s2: float) -> float:
     """Contact damping (constraint-space, 1/s) whose simulated rebound/impact speed ratio is e.
 
     Deterministic: a Brent search over the damping ratio zeta of the linear contact, each
-    evaluation a one-impact MuJoCo simulation of the same ball at `timestep_s`.
+    evaluation a one-impact MuJoCo simulation of the same ball at `timestep_s` in the world's gravity.
     """
     omega = math.sqrt(CONTACT_IMPEDANCE * CONTACT_STIFFNESS)
 
@@ -214,7 +229,7 @@ def calibrated_damping(restitution: float, impact_speed_m_s: float, radius_m: fl
         return 2.0 * zeta * omega / CONTACT_IMPEDANCE
 
     def residual(zeta: float) -> float:
-        return _one_impact_ratio(damping(zeta), impact_speed_m_s, radius_m, timestep_s) - restitution
+        return _one_impact_ratio(damping(zeta), impact_speed_m_s, radius_m, timestep_s, gravity_m_s2) - restitution
 
     low, high = 1e-4, 0.99
     r_low, r_high = residual(low), residual(high)
@@ -223,8 +238,9 @@ def calibrated_damping(restitution: float, impact_speed_m_s: float, radius_m: fl
     return damping(brentq(residual, low, high, xtol=1e-7))
 
 
-def _one_impact_ratio(damping: float, impact_speed_m_s: float, radius_m: float, timestep_s: float) -> float:
-    xml = f"""<mujoco><option timestep="{timestep_s!r}" gravity="0 0 -9.81"/><worldbody>
+def _one_impact_ratio(damping: float, impact_speed_m_s: float, radius_m: float, timestep_s: float,
+                      gravity_m_s2: float) -> float:
+    xml = f"""<mujoco><option timestep="{timestep_s!r}" gravity="0 0 {-gravity_m_s2!r}"/><worldbody>
       <geom type="plane" size="5 5 0.1"/>
       <body pos="0 0 {radius_m!r}"><freejoint/>
         <geom type="sphere" size="{radius_m!r}" density="500" priority="1"
@@ -305,3 +321,86 @@ def fit_bounce(spec: ScenarioSpec, params: Params, tracks: Mapping[str, Measured
              **{f"impact_time_{k}_s": "landing of the arc before it at z = r" for k in range(1, shown + 1)}}
     return fit.derive(derived, units, notes)
 
+
+# --- law fit on a clip's plane track (measure-clip) --------------------------------------------------
+def fit_bounce_clip(track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int) -> ClipFit:
+    """Arcs between impacts (local minima of the height), after the release and before the ball rests,
+    fitted jointly: y = a_k + b_k tau_k - g tau_k^2 / 2 with one g. The contact level is where successive
+    arcs meet (one line each, since they share g); apex heights H_k above it; restitution
+    e = sqrt(sum H_1..n-1 / sum H_0..n-2) and apex_ratio = mean H_k / H_(k-1) (ratios: no scale), g (metric)."""
+    t, y = track.t_s, track.xy[:, 1]
+    start = release_index(track.xy, noise)
+    typical = float(np.median(noise))
+    moving = np.flatnonzero(np.abs(y - y[-1]) > RELEASE_SIGMAS * typical)
+    stop = int(moving[-1]) + 1 if len(moving) else len(y)  # the ball at rest at the end is no arc
+    span = float(y[start:stop].max() - y[start:stop].min())
+    minima, _ = find_peaks(-y[start:stop], prominence=max(6 * typical, 0.03 * span))
+    edges = np.r_[start - 1, minima + start, stop]
+    arcs = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        frames = np.arange(a + 1, b)
+        if len(frames) < MIN_ARC_FRAMES:
+            break
+        arcs.append(frames)
+    notes = []
+    while len(arcs) >= 2:
+        _, arc_rms = fit_arcs(t, y, noise, arcs)
+        earlier = np.array([np.median(arc_rms[:k]) if k >= 2 else np.inf for k in range(len(arcs))])
+        bad = np.flatnonzero((arc_rms > ARC_OUTLIER_FACTOR * earlier) & (arc_rms > 3 * typical))
+        if bad.size == 0:
+            break
+        notes.append(f"arc {int(bad[0])} and later left out: the law's residual jumps there (rms {arc_rms[bad[0]]:.3g} "
+                     f"{track.unit} against {earlier[bad[0]]:.3g} for the arcs before; unresolved small bounces?)")
+        arcs = arcs[: int(bad[0])]
+    if len(arcs) < 2:
+        raise InputError(f"too few frames for the bounce law: {len(arcs)} arc(s) with >= {MIN_ARC_FRAMES} airborne frames "
+                         "(need 2: the release and one bounce)")
+    design, rows = arc_design(t, arcs)
+    centres = np.array([float(t[a].mean()) for a in arcs])
+    n = len(arcs)
+    shown = min(N_BOUNCES, n - 1)
+
+    def derived(C):
+        g = float(C[0, 0])
+        a, b = C[1::2, 0], C[2::2, 0]
+        # successive arcs y_k(t) = a_k + b_k (t - m_k) - g (t - m_k)^2 / 2 share g: they meet where a line is 0
+        levels, times = [], []
+        for k in range(1, n):
+            m0, m1 = centres[k - 1], centres[k]
+            # y_(k-1)(t) - y_k(t) = p + q t
+            q = b[k - 1] - b[k] + g * (m0 - m1)
+            p = a[k - 1] - a[k] - b[k - 1] * m0 + b[k] * m1 - g / 2 * (m0**2 - m1**2)
+            tc = -p / q
+            times.append(tc)
+            levels.append(a[k] + b[k] * (tc - m1) - g / 2 * (tc - m1) ** 2)
+        contact = float(np.mean(levels))
+        heights = a + b**2 / (2 * g) - contact
+        out = {"g": g, "restitution": math.sqrt(max(heights[1:].sum(), 0.0) / heights[:-1].sum()),
+               "apex_ratio": float(np.mean(heights[1:shown + 1] / heights[:shown])), "release_height": float(heights[0])}
+        for k in range(1, n - 1):
+            out[f"interval_{k}"] = times[k] - times[k - 1]
+        return out
+
+    values, sigmas, fitted = bootstrap_linear(design, y[rows, None], noise[rows], derived, rng, n_boot)
+    q = {"restitution": ClipQuantity(values["restitution"], sigmas["restitution"], "",
+                                 f"sqrt(sum of apex heights 1..{n - 1} / 0..{n - 2}) over {n} arcs; contact level where arcs meet"),
+         "apex_ratio": ClipQuantity(values["apex_ratio"], sigmas["apex_ratio"], "",
+                                f"mean H_k / H_(k-1) over the first {shown} bounce(s)"),
+         "g_m_s2": ClipQuantity(values["g"], sigmas["g"], "m/s^2", "one g shared by the arcs", metric=True),
+         "release_height_m": ClipQuantity(values["release_height"], sigmas["release_height"], "m",
+                                      "first apex above the contact level", metric=True)}
+    for k in range(1, n - 1):
+        q[f"bounce_interval_{k}_s"] = ClipQuantity(values[f"interval_{k}"], sigmas[f"interval_{k}"], "s",
+                                               f"time between impacts {k} and {k + 1}")
+    used = np.concatenate(arcs)
+    grid_t, grid_y = [], []
+    for i, frames in enumerate(arcs):
+        g_t = np.linspace(t[frames[0]], t[frames[-1]], 30)
+        tau = g_t - centres[i]
+        grid_t.append(g_t)
+        grid_y.append(fitted[1 + 2 * i, 0] + fitted[2 + 2 * i, 0] * tau - fitted[0, 0] * tau**2 / 2)
+    grid_t, grid_y = np.concatenate(grid_t), np.concatenate(grid_y)
+    model_xy = np.stack([np.interp(grid_t, t, track.xy[:, 0]), grid_y], axis=1)
+    window = window_summary(track, used, f"{n} arcs")
+    window["arcs"] = [[int(track.frame[a[0]]), int(track.frame[a[-1]])] for a in arcs]
+    return ClipFit("bounce", q, {}, window, notes, track.frame[used], grid_t, model_xy)

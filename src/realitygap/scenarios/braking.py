@@ -72,7 +72,7 @@ from realitygap.scenarios.base import (
     first_crossing_time,
 )
 from realitygap.scenarios.hints import FRICTION_HINTS, SPEED_HINTS, Hint, hint
-from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
+from realitygap.scenarios.world import COLOUR_NAMES, WorldOptions, rgba, world_mjcf
 
 # --- car geometry (metres, kilograms; chassis frame: x forward, y left, z up, origin at the
 # centre of the lower body box) -------------------------------------------------------------------
@@ -148,8 +148,11 @@ class BrakingScenario(ScenarioSpec):
 
     def build_mjcf(self, params: Params, timestep_s: float) -> str:
         p = self.resolve_params(params)
-        return world_mjcf(self.name, car_mjcf(str(p["colour"])), extra_xml=tyre_road_pairs_mjcf(float(p["friction"])),
-                          option_attrs=OPTION_ATTRS)
+        return world_mjcf(self.name, car_mjcf(str(p["colour"])), self.world_options(p),
+                          extra_xml=tyre_road_pairs_mjcf(float(p["friction"])))
+
+    def scene_options(self, params: Params) -> WorldOptions:
+        return super().scene_options(params).model_copy(update={"solver_attrs": OPTION_ATTRS})
 
     def initialize(self, params: Params, model, data) -> None:
         """Rolling without slip: chassis at v along +x, every wheel spinning at v / r about +y."""

@@ -67,7 +67,7 @@ from realitygap.scenarios.base import (
     body_column,
 )
 from realitygap.scenarios.hints import RESTITUTION_HINTS, SPEED_HINTS, Fact, Hint, hint
-from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
+from realitygap.scenarios.world import COLOUR_NAMES, WorldOptions, rgba, world_mjcf
 
 PUCK_RADIUS_M = 0.1
 PUCK_HEIGHT_M = 0.12
@@ -146,7 +146,8 @@ class CollisionScenario(ScenarioSpec):
         p = self.resolve_params(params)
         gap = impact_layout(float(p["speed_m_s"]))[1]
         damping = _pair_damping(p, timestep_s)
-        return pucks_mjcf(self.name, float(p["mass_ratio"]), gap, damping, str(p["colour_a"]), str(p["colour_b"]))
+        return pucks_mjcf(self.name, float(p["mass_ratio"]), gap, damping, str(p["colour_a"]), str(p["colour_b"]),
+                          self.world_options(p))
 
     def initialize(self, params: Params, model, data) -> None:
         data.joint("puck_a_free").qvel[0] = float(params["speed_m_s"])
@@ -271,7 +272,8 @@ def rims_touch_time(t_s: np.ndarray, gap_m: np.ndarray) -> float:
     return float(t_s[i - 1] + (t_s[i] - t_s[i - 1]) * gap_m[i - 1] / (gap_m[i - 1] - gap_m[i]))
 
 
-def pucks_mjcf(model_name: str, mass_ratio: float, gap_m: float, damping: float, colour_a: str, colour_b: str) -> str:
+def pucks_mjcf(model_name: str, mass_ratio: float, gap_m: float, damping: float, colour_a: str, colour_b: str,
+               options: WorldOptions) -> str:
     """World with puck A (centre x = -r - gap) and puck B (centre x = r) resting on the floor, and
     the bumper pair contact with linear spring-damper parameters (-stiffness, -`damping`)."""
     r = PUCK_RADIUS_M
@@ -283,7 +285,7 @@ def pucks_mjcf(model_name: str, mass_ratio: float, gap_m: float, damping: float,
     imp = f"{CONTACT_IMPEDANCE:g} {CONTACT_IMPEDANCE:g} 0.001"
     pair = (f'  <contact>\n    <pair name="bumpers" geom1="puck_a_bumper" geom2="puck_b_bumper" condim="1" '
             f'solref="{ref}" solimp="{imp}"/>\n  </contact>')
-    return world_mjcf(model_name, bodies, extra_xml=pair)
+    return world_mjcf(model_name, bodies, options, extra_xml=pair)
 
 
 def _puck_body_mjcf(name: str, x_m: float, density_kg_m3: float, colour: str, bumper_side: int) -> str:
@@ -354,7 +356,8 @@ class _ImpactSimulation:
 
     def __init__(self, speed_m_s: float, mass_ratio: float, gap_m: float, timestep_s: float):
         self.speed_m_s = speed_m_s
-        self.model = mujoco.MjModel.from_xml_string(pucks_mjcf("collision_calibration", mass_ratio, gap_m, 0.0, "red", "blue"))
+        self.model = mujoco.MjModel.from_xml_string(pucks_mjcf("collision_calibration", mass_ratio, gap_m, 0.0, "red", "blue",
+                                                                 WorldOptions()))
         self.model.opt.timestep = timestep_s
         self.data = mujoco.MjData(self.model)
         self.data.joint("puck_a_free").qvel[0] = speed_m_s

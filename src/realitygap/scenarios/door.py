@@ -121,7 +121,7 @@ class DoorScenario(ScenarioSpec):
       <geom name="door_geom" type="box" size="{width / 2:.6f} {THICKNESS_M / 2:.6f} {height / 2:.6f}" mass="{mass!r}"
             rgba="{rgba(str(p["colour"]))}" contype="0" conaffinity="0"/>
     </body>"""
-        return world_mjcf(self.name, body)
+        return world_mjcf(self.name, body, self.world_options(p))
 
     def initialize(self, params: Params, model, data) -> None:
         """The push as an instantaneous impulse: the door starts closed with angular velocity J r / I_twin.

@@ -13,6 +13,7 @@ from typing import ClassVar, Mapping
 import numpy as np
 
 from realitygap.core.fitting import FitResult, MeasuredTrack, leading_run, linear_fit, noise_margin_m, unmeasured
+from realitygap.core.planefit import ClipFit, ClipQuantity, PlaneTrack, fit_parabola, parabola_clip_fit
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -66,6 +67,8 @@ class DropScenario(ScenarioSpec):
         "radius_m": RADIUS_HINTS,
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    clip_min_frames: ClassVar[int] = 5
+    clip_main_quantity: ClassVar[str] = "g_m_s2"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
 
@@ -77,7 +80,7 @@ class DropScenario(ScenarioSpec):
         r = float(p["radius_m"])
         ball = ball_body_mjcf("ball", (0.0, 0.0, float(p["height_m"]) + r), r, str(p["colour"]),
                               DROP_CONTACT["solref"], DROP_CONTACT["solimp"])
-        return world_mjcf(self.name, ball)
+        return world_mjcf(self.name, ball, self.world_options(p))
 
     def contact_settings(self, params: Params, timestep_s: float) -> dict:
         return {"ball_floor": {**DROP_CONTACT, "note": "over-damped: no rebound"}}
@@ -105,6 +108,10 @@ class DropScenario(ScenarioSpec):
     def motion_bounds_m(self, params: Params) -> tuple[np.ndarray, np.ndarray]:
         p = self.resolve_params(params)
         return vertical_motion_bounds(float(p["radius_m"]), float(p["height_m"]))
+
+    def fit_clip(self, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, *,
+                 automatic: bool, length_m: float | None = None) -> ClipFit:
+        return fit_free_fall_clip(self.name, track, noise, rng, n_boot, self.clip_min_frames, automatic)
 
     def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
         return fit_drop(self, params, tracks)
@@ -149,3 +156,26 @@ def fit_drop(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTr
     return fit.derive(derived, keys, {"release_height_m": "vertex of the parabola above contact height",
                                       "release_time_s": "time of the vertex"})
 
+
+# --- law fit on a clip's plane track (measure-clip) --------------------------------------------------
+def fit_free_fall_clip(law: str, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int,
+                       min_frames: int, automatic: bool, horizontal_speed: bool = False) -> ClipFit:
+    """A free flight in the plane: xy(t) = c0 + c1 tau + c2 tau^2 per axis -> g = |2 c2| (the 2-D
+    acceleration vector, so a camera roll does not bias its size; metric), the direction of g against
+    the frame's down (deg), and with `horizontal_speed` |c1_x| (metric)."""
+
+    def derived(C, t_mean, t_first):
+        acc = 2 * C[2]
+        out = {"tilt_deg": math.degrees(math.atan2(acc[0], -acc[1])), "g": float(np.hypot(*acc))}
+        if horizontal_speed:
+            out["horizontal_speed"] = float(abs(C[1, 0]))
+        return out
+
+    fit = fit_parabola(track, noise, derived, rng, n_boot, min_frames=min_frames, law=law, automatic=automatic)
+    values, sigmas = fit.values, fit.sigmas
+    q = {"g_m_s2": ClipQuantity(values["g"], sigmas["g"], "m/s^2", "size of the fitted acceleration vector", metric=True),
+         "g_direction_deg": ClipQuantity(values["tilt_deg"], sigmas["tilt_deg"], "deg",
+                                         "angle of the fitted acceleration from the frame's down (0: straight down)")}
+    if horizontal_speed:
+        q["horizontal_speed_m_s"] = ClipQuantity(values["horizontal_speed"], sigmas["horizontal_speed"], "m/s", metric=True)
+    return parabola_clip_fit(law, track, fit, q)

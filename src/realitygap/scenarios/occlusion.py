@@ -144,7 +144,7 @@ class OcclusionScenario(ScenarioSpec):
         wall_rgba = " ".join(f"{c:g}" for c in WALL_RGBA)
         wall = (f'    <geom name="wall" type="box" pos="0 {WALL_CENTRE_Y_M:g} {WALL_HEIGHT_M / 2:g}" '
                 f'size="{half[0]:.6f} {half[1]:.6f} {half[2]:.6f}" rgba="{wall_rgba}" contype="0" conaffinity="0"/>')
-        return world_mjcf(self.name, ball + "\n" + wall)
+        return world_mjcf(self.name, ball + "\n" + wall, self.world_options(p))
 
     def initialize(self, params: Params, model, data) -> None:
         """Rolling without slipping: v along +x, v / r about +y (free-joint angular velocity is in

@@ -26,9 +26,12 @@ import math
 from typing import ClassVar, Mapping
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from scipy.special import ellipj, ellipk
 
 from realitygap.core.fitting import FitResult, MeasuredTrack, nonlinear_fit, oscillation_guess, unmeasured
+from realitygap.core.planefit import ClipFit, ClipQuantity, PlaneTrack, release_index, window_summary
+from realitygap.runtime.errors import InputError
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -86,6 +89,8 @@ class PendulumScenario(ScenarioSpec):
         "release_angle_deg": (hint("from"), hint("at"), hint("angle"), hint("released")),
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    clip_min_frames: ClassVar[int] = 12
+    clip_main_quantity: ClassVar[str] = "period_s"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="bob", body="bob", class_name="ball"),)
     sensor_body: str = "bob"
 
@@ -105,7 +110,7 @@ class PendulumScenario(ScenarioSpec):
               rgba="{HARDWARE_RGBA}" contype="0" conaffinity="0"/>
       </body>
     </body>"""
-        return world_mjcf(self.name, bodies)
+        return world_mjcf(self.name, bodies, self.world_options(p))
 
     def initialize(self, params: Params, model, data) -> None:
         """Released from rest at +theta0 (the joint axis is -y, so a positive angle moves the bob to +x)."""
@@ -157,6 +162,10 @@ class PendulumScenario(ScenarioSpec):
         low = np.array([pivot[0] - half_x, -half_y, pivot[2] - length - radius])
         high = np.array([pivot[0] + half_x, half_y, max(pivot[2] + AXLE_RADIUS_M, pivot[2] - length * math.cos(theta0) + radius)])
         return low, high
+
+    def fit_clip(self, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, *,
+                 automatic: bool, length_m: float | None = None) -> ClipFit:
+        return fit_pendulum_clip(track, noise, rng, n_boot, self.clip_min_frames, length_m)
 
     def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
         return fit_pendulum(self, params, tracks)
@@ -258,3 +267,113 @@ def fit_pendulum(spec: ScenarioSpec, params: Params, tracks: Mapping[str, Measur
                                  "g_m_s2": c[1] ** 2 * length * factor**2},
                       keys, {"g_m_s2": "from w0 with the declared length and bob radius"})
 
+
+# --- law fit on a clip's plane track (measure-clip) --------------------------------------------------
+def fit_pendulum_clip(track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, min_frames: int,
+                      length_m: float | None) -> ClipFit:
+    """The coordinate along the swing, s(t) = c + sum_(k=1..3) a_k cos(k w t) + b_k sin(k w t) + d t (odd and even
+    harmonics of a finite-amplitude swing), w by a bounded 1-D search -> period 2 pi / w (no scale; uncertainty
+    from a residual bootstrap); with `length_m` also g = L (4 K(sin^2(theta0 / 2)) / T)^2 (finite amplitude theta0
+    from a circle fitted to the path, no scale needed; L from the pivot to the centre of mass)."""
+    start = release_index(track.xy, noise)
+    t, xy, w = track.t_s[start:], track.xy[start:], noise[start:]
+    centre = xy.mean(axis=0)
+    _, _, vt = np.linalg.svd(xy - centre, full_matrices=False)
+    s = (xy - centre) @ vt[0]
+    guess = oscillation_guess(t, s)
+    if guess is None or len(t) < min_frames:
+        raise InputError(f"too few frames for the pendulum law: {len(t)} frames with "
+                         f"{'fewer than 3 crossings of the mid line' if guess is None else 'too few samples'} "
+                         "(need at least one full swing)")
+    w0 = 2 * math.pi / guess[1]
+
+    def solve(values: np.ndarray, omega_hint: float) -> tuple[float, np.ndarray]:
+        def rss(omega):
+            A = _harmonics(t, omega) / w[:, None]
+            c, *_ = np.linalg.lstsq(A, values / w, rcond=None)
+            return float(np.sum((A @ c - values / w) ** 2))
+        best = minimize_scalar(rss, bounds=(0.85 * omega_hint, 1.15 * omega_hint), method="bounded",
+                               options={"xatol": 1e-9 * omega_hint})
+        A = _harmonics(t, best.x) / w[:, None]
+        c, *_ = np.linalg.lstsq(A, values / w, rcond=None)
+        return float(best.x), c
+
+    omega, coef = solve(s, w0)
+    fitted_s = _harmonics(t, omega) @ coef
+    resid = (s - fitted_s) / w
+    p = 8
+    resid = (resid - resid.mean()) * math.sqrt(len(t) / max(len(t) - p, 1))
+    periods = []
+    for _ in range(n_boot // 2):
+        sample = fitted_s + w * rng.choice(resid, len(resid))
+        periods.append(2 * math.pi / solve(sample, omega)[0])
+    period = 2 * math.pi / omega
+    q = {"period_s": ClipQuantity(period, float(np.std(periods, ddof=1)), "s",
+                              "fundamental of s(t) = c + sum_(k=1..3) a_k cos(k w t) + b_k sin(k w t) along the swing")}
+    amplitude = _swing_amplitude_rad(xy)
+    notes = []
+    if amplitude is not None:
+        q["amplitude_deg"] = ClipQuantity(math.degrees(amplitude), math.nan, "deg", "half the swing's angle about the centre of "
+                                      "a circle fitted to the path")
+    if length_m is not None:
+        k2 = math.sin((amplitude or 0.0) / 2) ** 2
+        g = length_m * (4 * float(ellipk(k2)) / period) ** 2
+        g_sigma = 2 * g * q["period_s"].uncertainty / period
+        q["g_m_s2"] = ClipQuantity(g, g_sigma, "m/s^2", f"L (4 K(k^2) / T)^2 with L = {length_m} m from --length-m (pivot to "
+                               "centre of mass; a physical pendulum needs its equivalent length); needs no image scale")
+        if amplitude is None:
+            notes.append("amplitude not measurable (circle fit failed): g uses the small-angle period")
+    grid = np.linspace(t[0], t[-1], 300)
+    model_xy = centre + np.outer(_harmonics(grid, omega) @ coef, vt[0])
+    used = np.arange(start, len(track.t_s))
+    return ClipFit("pendulum", q, {}, window_summary(track, used, "end of track"), notes, track.frame[used], grid, model_xy)
+
+
+def _harmonics(t: np.ndarray, omega: float) -> np.ndarray:
+    cols = [np.ones_like(t)]
+    for k in (1, 2, 3):
+        cols += [np.cos(k * omega * t), np.sin(k * omega * t)]
+    cols.append(t - t.mean())
+    return np.stack(cols, axis=1)
+
+
+def _swing_amplitude_rad(xy: np.ndarray) -> float | None:
+    """Half the angle the path spans about the centre of an algebraic (Kasa) circle fit; None when the
+    fit is degenerate or the centre is below the path (not a pendulum hanging from a pivot)."""
+    x, y = xy[:, 0], xy[:, 1]
+    A = np.stack([x, y, np.ones_like(x)], axis=1)
+    try:
+        (a, b, c), *_ = np.linalg.lstsq(A, x**2 + y**2, rcond=None)
+    except np.linalg.LinAlgError:
+        return None
+    cx, cy = a / 2, b / 2
+    r2 = c + cx**2 + cy**2
+    if not np.isfinite(r2) or r2 <= 0 or cy < y.max():
+        return None
+    angles = np.arctan2(x - cx, cy - y)
+    return float((angles.max() - angles.min()) / 2)
+
+
+def _harmonics(t: np.ndarray, omega: float) -> np.ndarray:
+    cols = [np.ones_like(t)]
+    for k in (1, 2, 3):
+        cols += [np.cos(k * omega * t), np.sin(k * omega * t)]
+    cols.append(t - t.mean())
+    return np.stack(cols, axis=1)
+
+
+def _swing_amplitude_rad(xy: np.ndarray) -> float | None:
+    """Half the angle the path spans about the centre of an algebraic (Kasa) circle fit; None when the
+    fit is degenerate or the centre is below the path (not a pendulum hanging from a pivot)."""
+    x, y = xy[:, 0], xy[:, 1]
+    A = np.stack([x, y, np.ones_like(x)], axis=1)
+    try:
+        (a, b, c), *_ = np.linalg.lstsq(A, x**2 + y**2, rcond=None)
+    except np.linalg.LinAlgError:
+        return None
+    cx, cy = a / 2, b / 2
+    r2 = c + cx**2 + cy**2
+    if not np.isfinite(r2) or r2 <= 0 or cy < y.max():
+        return None
+    angles = np.arctan2(x - cx, cy - y)
+    return float((angles.max() - angles.min()) / 2)

@@ -49,6 +49,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from realitygap.core.fitting import FitResult, MeasuredTrack, bracketed_root, linear_fit, longest_run, noise_margin_m, unmeasured
+from realitygap.core.planefit import ClipFit, PlaneTrack
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -59,7 +60,7 @@ from realitygap.scenarios.base import (
     colour_parameter,
     radius_parameter,
 )
-from realitygap.scenarios.drop import DROP_CONTACT, DROP_MAX_TIMESTEP_S
+from realitygap.scenarios.drop import DROP_CONTACT, DROP_MAX_TIMESTEP_S, fit_free_fall_clip
 from realitygap.scenarios.hints import RADIUS_HINTS, SPEED_HINTS, Hint, hint
 from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
 
@@ -112,6 +113,8 @@ class ProjectileScenario(ScenarioSpec):
         "radius_m": RADIUS_HINTS,
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    clip_min_frames: ClassVar[int] = 6
+    clip_main_quantity: ClassVar[str] = "g_m_s2"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.3
@@ -123,7 +126,7 @@ class ProjectileScenario(ScenarioSpec):
         p = self.resolve_params(params)
         r = float(p["radius_m"])
         ball = dragged_ball_mjcf("ball", r, str(p["colour"]), ball_mass_kg(r), float(p["drag_per_s"]))
-        return world_mjcf(self.name, ball)
+        return world_mjcf(self.name, ball, self.world_options(p))
 
     def initialize(self, params: Params, model, data) -> None:
         v, theta = float(params["speed_m_s"]), math.radians(float(params["launch_angle_deg"]))
@@ -177,6 +180,11 @@ class ProjectileScenario(ScenarioSpec):
         x_end = float(self.law_position(params, np.array([self.duration_s(params)]))[0, 0])
         apex = self.declared_law(params)["apex_height_m"].value
         return np.array([-r, -r, 0.0]), np.array([x_end + r, r, apex + 2 * r])
+
+    def fit_clip(self, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, *,
+                 automatic: bool, length_m: float | None = None) -> ClipFit:
+        return fit_free_fall_clip(self.name, track, noise, rng, n_boot, self.clip_min_frames, automatic,
+                                  horizontal_speed=True)
 
     def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
         return fit_projectile(self, params, tracks)

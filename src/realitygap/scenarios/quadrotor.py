@@ -211,7 +211,7 @@ class QuadrotorScenario(ScenarioSpec):
             f'gear="0 0 1 0 0 {ROTOR_YAW_SIGN[name] * YAW_MOMENT_PER_THRUST_M:g}"/>'
             for name in ROTOR_NAMES
         )
-        return world_mjcf(self.name, body, extra_xml=f"  <actuator>\n{motors}\n  </actuator>")
+        return world_mjcf(self.name, body, self.world_options(p), extra_xml=f"  <actuator>\n{motors}\n  </actuator>")
 
     def initialize(self, params: Params, model, data) -> None:
         """Constant rotor thrusts (N) from t = 0; the drone starts at rest (MJCF pose, zero velocity)."""

@@ -49,7 +49,6 @@ world_mjcf's 4096 map 3.2-3.6x (over the 3x budget).
 from __future__ import annotations
 
 import math
-import xml.etree.ElementTree as ET
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -66,7 +65,7 @@ from realitygap.scenarios.base import (
     colour_parameter,
 )
 from realitygap.scenarios.hints import SPEED_HINTS, Fact, Hint, hint
-from realitygap.scenarios.world import COLOUR_NAMES, FLOOR_RGBA, rgba, world_mjcf
+from realitygap.scenarios.world import COLOUR_NAMES, FLOOR_RGBA, WorldOptions, cast_shadow, rgba, world_mjcf
 
 BALL_RADIUS_M = 0.08
 TRAVEL_M = 0.8
@@ -133,11 +132,12 @@ class ShadowScenario(ScenarioSpec):
     # --- world ----------------------------------------------------------------------------------
     def build_mjcf(self, params: Params, timestep_s: float) -> str:
         p = self.resolve_params(params)
+        options = self.world_options(p)
         light = light_position_m(p)
         s = float(p["light_intensity"])
         lamp = (f'    <light name="lamp" type="spot" pos="{light[0]:.6f} {light[1]:.6f} {light[2]:.6f}" dir="0 0 -1" '
                 f'cutoff="{LIGHT_CUTOFF_DEG:g}" exponent="0" attenuation="1 0 0" diffuse="{s:.6g} {s:.6g} {s:.6g}" '
-                f'ambient="0 0 0" specular="0 0 0" castshadow="true"/>')
+                f'ambient="0 0 0" specular="0 0 0" castshadow="{cast_shadow(options)}"/>')
         x0, h = self._start_x_m(), float(p["object_height_m"])
         ball = (
             f'    <body name="ball" pos="{x0:.6f} 0 {h:.6f}" gravcomp="1">\n'
@@ -146,8 +146,14 @@ class ShadowScenario(ScenarioSpec):
             f'rgba="{rgba(str(p["colour"]))}" contype="0" conaffinity="0"/>\n'
             f"    </body>"
         )
-        return _with_render_settings(world_mjcf(self.name, lamp + "\n" + ball, shadows=True, sun=False, floor_texture=False),
-                                     SHADOW_MAP_SIZE, FLOOR_GRID_M)
+        return world_mjcf(self.name, lamp + "\n" + ball, options)
+
+    def scene_options(self, params: Params) -> WorldOptions:
+        """Shadows on (a SHADOW_MAP_SIZE map), no sun, a uniform floor with a FLOOR_GRID_M lighting grid,
+        spheres tessellated SPHERE_SLICES x SPHERE_STACKS."""
+        return super().scene_options(params).model_copy(update={
+            "shadows": True, "shadow_map_size": SHADOW_MAP_SIZE, "sun": False, "floor_texture": False,
+            "floor_grid_m": FLOOR_GRID_M, "sphere_slices": SPHERE_SLICES, "sphere_stacks": SPHERE_STACKS})
 
     def initialize(self, params: Params, model, data) -> None:
         data.joint("ball_free").qvel[:3] = (float(params["speed_m_s"]), 0.0, 0.0)
@@ -358,22 +364,6 @@ def measure_shadow(rgb: np.ndarray, segmentation: np.ndarray, K: np.ndarray, T_w
     area = weight.sum(axis=(1, 2))
     centre = np.einsum("thw,hwk->tk", weight, xy) / area[:, None]
     return centre, area, depth
-
-
-def _with_render_settings(mjcf: str, shadow_map_size: int, floor_grid_m: float) -> str:
-    """`mjcf` with <visual><quality shadowsize> set (world_mjcf fixes 4096 when shadows are on), the
-    sphere tessellation SPHERE_SLICES x SPHERE_STACKS and the floor plane's render-grid spacing (its
-    third size) set to `floor_grid_m`."""
-    root = ET.fromstring(mjcf)
-    quality = root.find("visual/quality")
-    floor = root.find("worldbody/geom[@name='floor']")
-    assert quality is not None and floor is not None
-    quality.set("shadowsize", str(int(shadow_map_size)))
-    quality.set("numslices", str(SPHERE_SLICES))
-    quality.set("numstacks", str(SPHERE_STACKS))
-    half_x, half_y = floor.get("size", "").split()[:2]
-    floor.set("size", f"{half_x} {half_y} {floor_grid_m:g}")
-    return ET.tostring(root, encoding="unicode")
 
 
 def _check_domain_fits_shadow_frustum() -> None:

@@ -37,11 +37,13 @@ averages to mu m g all the same.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Mapping
 
 import numpy as np
 
 from realitygap.core.fitting import FitResult, MeasuredTrack, nonlinear_fit, unmeasured
+from realitygap.core.planefit import ClipFit, ClipQuantity, PlaneTrack, fit_parabola, parabola_clip_fit
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -53,7 +55,7 @@ from realitygap.scenarios.base import (
 )
 from realitygap.scenarios.hints import FRICTION_HINTS, SPEED_HINTS, Hint, hint
 from realitygap.scenarios.silhouette import box_corners_m, hull_centroid_px, invert_centroids
-from realitygap.scenarios.world import COLOUR_NAMES, rgba, world_mjcf
+from realitygap.scenarios.world import COLOUR_NAMES, WorldOptions, rgba, world_mjcf
 
 HEIGHT_PER_SIDE = 0.4
 BOX_DENSITY_KG_M3 = 500.0
@@ -109,6 +111,8 @@ class SlideScenario(ScenarioSpec):
                    hint("box", "right", reach=1), hint("crate", "right", reach=1), hint("block", "right", reach=1)),
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    clip_min_frames: ClassVar[int] = 5
+    clip_main_quantity: ClassVar[str] = "friction"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="box", body="box", class_name="box"),)
     sensor_body: str = "box"
     event_margin_s: float = 0.4
@@ -119,7 +123,10 @@ class SlideScenario(ScenarioSpec):
     def build_mjcf(self, params: Params, timestep_s: float) -> str:
         p = self.resolve_params(params)
         box = box_body_mjcf("box", box_half_size_m(float(p["size_m"])), str(p["colour"]), float(p["friction"]))
-        return world_mjcf(self.name, box, option_attrs=solver_option_attrs(SLIDE_CONTACT))
+        return world_mjcf(self.name, box, self.world_options(p))
+
+    def scene_options(self, params: Params) -> WorldOptions:
+        return super().scene_options(params).model_copy(update={"solver_attrs": solver_option_attrs(SLIDE_CONTACT)})
 
     def initialize(self, params: Params, model, data) -> None:
         data.joint("box_free").qvel[0] = float(params["speed_m_s"])
@@ -180,6 +187,10 @@ class SlideScenario(ScenarioSpec):
         length = self.declared_law(params)["stopping_distance_m"].value + 2 * hx
         top = max(2 * hz, VIEW_HEIGHT_FRACTION * length)
         return np.array([-hx, -hy, 0.0]), np.array([length - hx, hy, top])
+
+    def fit_clip(self, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, *,
+                 automatic: bool, length_m: float | None = None) -> ClipFit:
+        return fit_slide_clip(track, noise, rng, n_boot, self.clip_min_frames, automatic)
 
     def fit_declared_law(self, params: Params, tracks: Mapping[str, MeasuredTrack]) -> dict[str, FitResult]:
         return fit_slide(self, params, tracks)
@@ -266,3 +277,30 @@ def fit_slide(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredT
                                  "deceleration_m_s2": c[2], "friction": c[2] / g, "launch_speed_m_s": c[1]},
                       keys, {"friction": f"a / g with g = {g} m/s^2"})
 
+
+# --- law fit on a clip's plane track (measure-clip) --------------------------------------------------
+STANDARD_GRAVITY_M_S2 = 9.80665
+"""A clip has no declared gravity: its friction is the deceleration over standard gravity."""
+
+
+def fit_slide_clip(track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, min_frames: int,
+                   automatic: bool) -> ClipFit:
+    """The sliding frames (until the object comes to rest): a parabola per axis -> deceleration |2 c2| and
+    friction = deceleration / 9.80665 (metric), the sliding time (s, from the first used frame to the vertex)."""
+
+    def derived(C, t_mean, t_first):
+        acc = 2 * C[2]
+        size = float(np.hypot(*acc))
+        return {"tilt_deg": math.degrees(math.atan2(acc[0], -acc[1])), "deceleration": size,
+                "friction": size / STANDARD_GRAVITY_M_S2 if track.unit == "m" else math.nan,
+                "sliding_time_s": float(np.dot(-C[1], acc) / max(size**2, 1e-12)) + t_mean - t_first}
+
+    fit = fit_parabola(track, noise, derived, rng, n_boot, min_frames=min_frames, law="slide", automatic=automatic,
+                       stop_at_rest=True)
+    values, sigmas = fit.values, fit.sigmas
+    q = {"deceleration_m_s2": ClipQuantity(values["deceleration"], sigmas["deceleration"], "m/s^2", metric=True),
+         "friction": ClipQuantity(values["friction"], sigmas["friction"], "",
+                                  f"deceleration / {STANDARD_GRAVITY_M_S2} m/s^2 (standard gravity)", metric=True),
+         "sliding_time_s": ClipQuantity(values["sliding_time_s"], sigmas["sliding_time_s"], "s",
+                                        "from the first used frame to the stop (vertex of the fit)")}
+    return parabola_clip_fit("slide", track, fit, q)

@@ -44,6 +44,7 @@ from realitygap.sources.base import Conditioning, Cost
 if TYPE_CHECKING:
     from realitygap.sim.runner import RgbFilter
 
+LOW_GRAVITY_M_S2 = 5.0
 ENERGY_GAIN = 1.05
 """Rebound speed / impact speed of the `energy_gain` twin."""
 SPONTANEOUS_RGB = (0.85, 0.1, 0.75)
@@ -87,13 +88,10 @@ class TwinSource:
 
 def _low_gravity(scenario: ScenarioSpec, context: Context) -> ScenarioSpec:
     class LowGravity(type(scenario)):
-        def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace('gravity="0 0 -9.81"', 'gravity="0 0 -5"')
-
         def duration_s(self, params):
             return super().duration_s(params) * 1.4  # the slower event still fits in the episode
 
-    return LowGravity()
+    return LowGravity(world_changes={"gravity_m_s2": LOW_GRAVITY_M_S2})
 
 
 def _plausible_imprecise(scenario: ScenarioSpec, context: Context) -> ScenarioSpec:
@@ -189,13 +187,11 @@ def _spontaneous(scenario: ScenarioSpec, context: Context) -> ScenarioSpec:
     appear_s = SPONTANEOUS_AT * scenario.duration_s(params) - 0.5 / context.rig.camera.fps
     name = "rg_spontaneous"
 
-    class Spontaneous(type(scenario)):
-        def build_mjcf(self, params, timestep_s):
-            r, g, b = SPONTANEOUS_RGB
-            body = (f'<body name="{name}" pos="0 0 -50"><geom name="{name}" type="sphere" size="0.05" '
-                    f'rgba="{r} {g} {b} 0" contype="0" conaffinity="0"/></body>')
-            return super().build_mjcf(params, timestep_s).replace("</worldbody>", body + "</worldbody>", 1)
+    r, g, b = SPONTANEOUS_RGB
+    body = (f'<body name="{name}" pos="0 0 -50"><geom name="{name}" type="sphere" size="0.05" '
+            f'rgba="{r} {g} {b} 0" contype="0" conaffinity="0"/></body>')
 
+    class Spontaneous(type(scenario)):
         def initialize(self, params, model, data):
             super().initialize(params, model, data)
             centre_m, radius_m = spontaneous_placement(self, params, model, data)
@@ -207,7 +203,7 @@ def _spontaneous(scenario: ScenarioSpec, context: Context) -> ScenarioSpec:
             super().control(params, model, data)
             model.geom_rgba[model.geom(name).id, 3] = 1.0 if data.time >= appear_s else 0.0
 
-    return Spontaneous()
+    return Spontaneous(world_changes={"extra_bodies_xml": body})
 
 
 def spontaneous_placement(scenario: ScenarioSpec, params: dict, model, data) -> tuple[np.ndarray, float]:
@@ -251,11 +247,7 @@ def _wrong_intrinsics(scenario: ScenarioSpec, context: Context) -> ScenarioSpec:
 
 
 def _no_shadows(scenario: ScenarioSpec, context: Context) -> ScenarioSpec:
-    class NoShadows(type(scenario)):
-        def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace('castshadow="true"', 'castshadow="false"')
-
-    return NoShadows()
+    return scenario.model_copy(update={"world_changes": {"shadows": False}})
 
 
 def _frozen_frames(scenario: ScenarioSpec, context: Context) -> RgbFilter:
@@ -288,7 +280,7 @@ def _shaky_camera(scenario: ScenarioSpec, context: Context) -> RgbFilter:
 
 TWINS: dict[str, TwinSource] = {
     "sim": TwinSource("sim", "the reference digital twin (ground truth)"),
-    "low_gravity": TwinSource("low_gravity", "gravity 5 m/s^2 instead of 9.81", _low_gravity),
+    "low_gravity": TwinSource("low_gravity", f"gravity {LOW_GRAVITY_M_S2:g} m/s^2 instead of 9.81", _low_gravity),
     "plausible_imprecise": TwinSource("plausible_imprecise", "requested parameters silently jittered by up to 15 %",
                                       _plausible_imprecise),
     "teleport": TwinSource("teleport", "the tracked object jumps 0.3 m along x at mid-episode", _teleport),
