@@ -30,42 +30,14 @@ from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.measure.backproject import backproject_track
 from realitygap.scenarios import get_scenario, scenario_names
-from realitygap.scenarios.base import ScenarioSpec, body_column
+from realitygap.scenarios.base import ScenarioSpec
 from realitygap.sim.runner import simulate_episode
 from tests.conftest import VISUAL_RIG, simulate_to
+from tests.scenarios.tracks import NOISE_PX, noisy_tracks, sampled_centres
 
 FPS = 30
 RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=256, height=256, fps=FPS))
 """State-only (nothing is rendered) with the default 256x256 camera's calibration, 30 frames/s."""
-NOISE_PX = 0.3
-
-
-def sampled_centres(episode, body: str, t_s: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Frame times (default: every 1/FPS s of the state table) and the body's ground-truth centres there."""
-    state = episode.tables["state"]
-    t = body_column(state, body, "t_s")
-    if t_s is None:
-        index = np.flatnonzero(np.abs(t * FPS - np.round(t * FPS)) < 1e-6)
-    else:
-        index = np.searchsorted(t, np.asarray(t_s) - 1e-9)
-    return t[index], np.stack([body_column(state, body, f"position_{a}_m")[index] for a in "xyz"], axis=1)
-
-
-def noisy_tracks(spec, params, episode, seed: int = 0, noise_px: float = NOISE_PX,
-                 present: dict | None = None, t_s: np.ndarray | None = None) -> dict[str, MeasuredTrack]:
-    """Project every instance's true centre, add N(0, noise_px^2) per pixel axis, back-project."""
-    rng = np.random.default_rng(seed)
-    tracks = {}
-    for instance in spec.instances:
-        t, centres = sampled_centres(episode, instance.body, t_s)
-        uv, _ = project_points(centres, episode.K, episode.T_world_camera)
-        uv = uv + rng.normal(0.0, noise_px, uv.shape)
-        seen = np.ones(len(t), bool) if present is None else present[instance.name]
-        tracks[instance.name] = backproject_track(instance.name, t, seen, uv, noise_px, episode.K,
-                                                  episode.T_world_camera, spec.motion_plane(params))
-    return tracks
-
-
 def measure(tmp_path, scenario: str, params: dict, seed: int = 0):
     spec = get_scenario(scenario)
     p = spec.resolve_params(params)
