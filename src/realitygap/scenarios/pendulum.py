@@ -352,28 +352,3 @@ def _swing_amplitude_rad(xy: np.ndarray) -> float | None:
         return None
     angles = np.arctan2(x - cx, cy - y)
     return float((angles.max() - angles.min()) / 2)
-
-
-def _harmonics(t: np.ndarray, omega: float) -> np.ndarray:
-    cols = [np.ones_like(t)]
-    for k in (1, 2, 3):
-        cols += [np.cos(k * omega * t), np.sin(k * omega * t)]
-    cols.append(t - t.mean())
-    return np.stack(cols, axis=1)
-
-
-def _swing_amplitude_rad(xy: np.ndarray) -> float | None:
-    """Half the angle the path spans about the centre of an algebraic (Kasa) circle fit; None when the
-    fit is degenerate or the centre is below the path (not a pendulum hanging from a pivot)."""
-    x, y = xy[:, 0], xy[:, 1]
-    A = np.stack([x, y, np.ones_like(x)], axis=1)
-    try:
-        (a, b, c), *_ = np.linalg.lstsq(A, x**2 + y**2, rcond=None)
-    except np.linalg.LinAlgError:
-        return None
-    cx, cy = a / 2, b / 2
-    r2 = c + cx**2 + cy**2
-    if not np.isfinite(r2) or r2 <= 0 or cy < y.max():
-        return None
-    angles = np.arctan2(x - cx, cy - y)
-    return float((angles.max() - angles.min()) / 2)
