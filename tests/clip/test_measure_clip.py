@@ -20,10 +20,10 @@ import pytest
 from realitygap.cli import main
 from realitygap.clip.measure import ClipOptions, measure_clip
 from realitygap.clip.probe import _times, read_clip
+from realitygap.episode.video import VideoProbe
 from realitygap.measure.tracking import ObjectSeed, track_objects
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.world import COLOURS_RGBA
-from realitygap.sources.video import _Probe
 from tests.clip.clips import motion_blur, paint_disc, relight, render, write_mp4
 
 G = 9.81
@@ -247,7 +247,7 @@ def test_rotation_metadata_is_honoured(tmp_path):
 
 def test_time_base_fallbacks():
     def probe(times):
-        return _Probe(width=8, height=8, sample_aspect_ratio=Fraction(1), codec="h264", pix_fmt="yuv420p", container="mp4",
+        return VideoProbe(width=8, height=8, sample_aspect_ratio=Fraction(1), codec="h264", pix_fmt="yuv420p", container="mp4",
                       container_fps=25.0, n_frames=len(times), t_s=np.asarray(times, float))
 
     times, info = _times(probe([0.0, 0.04, 0.04, 0.12, 0.08]), None)

@@ -26,7 +26,8 @@ from realitygap.episode.io import read_episode, read_meta, verify_episode
 from realitygap.measure.pipeline import measure_episode
 from realitygap.pipeline import plan_contexts, simulate_dataset
 from realitygap.runtime.errors import InputError
-from realitygap.sources.video import export_contexts, import_videos, nearest_frames, read_manifest
+from realitygap.sources.manifest import read_manifest
+from realitygap.sources.video import export_contexts, import_videos, nearest_frames
 
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=128, height=128, fps=60))
 CASES = {  # scenario: (params, clip size in px, clip frame rate)
