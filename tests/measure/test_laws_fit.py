@@ -32,7 +32,7 @@ from realitygap.measure.laws import FITTERS, FitResult, fit_law, linear_fit, pro
 from realitygap.scenarios import get_scenario, scenario_names
 from realitygap.scenarios.base import body_column
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import VISUAL_RIG, simulate_to
+from tests.helpers import VISUAL_RIG, simulate_to
 
 FPS = 30
 RIG = RigConfig(sensors=("imu",), camera=CameraConfig(width=256, height=256, fps=FPS))

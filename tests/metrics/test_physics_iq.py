@@ -27,7 +27,7 @@ from realitygap.metrics.physics_iq import (
     spatiotemporal_iou_per_frame,
     weighted_spatial_iou,
 )
-from tests.conftest import VISUAL_RIG, simulate_to
+from tests.helpers import VISUAL_RIG, simulate_to
 
 SHIFTS_PX = (0, 1, 2, 4, 8, 16)
 
