@@ -7,17 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from realitygap.cli import main
 from realitygap.episode.dataset import read_index
+from tests.helpers import run_cli
 
 FAST = ["--size", "48", "--sensors", "rgb,segmentation,imu"]
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return done.value.code, captured.out, captured.err
 
 
 def test_scenarios_lists_domains_and_laws(capsys):

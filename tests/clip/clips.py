@@ -1,15 +1,12 @@
 """Clips the clip tests render themselves: a realitygap scene on a rig the measurement code does not
 know (other size, aspect, fps, field of view, colours), degraded like a real recording (lighting,
-noise, motion blur, H.264 in MP4 at another size), written as files."""
+noise, motion blur; H.264 in MP4 at another size is `tests.helpers.write_mp4`)."""
 
 from __future__ import annotations
 
 import tempfile
-from fractions import Fraction
 from pathlib import Path
 
-import av
-import cv2
 import numpy as np
 
 from realitygap.core.rig import CameraConfig, RigConfig
@@ -67,25 +64,3 @@ def paint_disc(frames: np.ndarray, centres_px: np.ndarray, radius_px: float, rgb
         alpha = inside.reshape(H, 4, W, 4).mean(axis=(1, 3))[..., None]
         out[t] = np.round(out[t] * (1 - alpha) + np.array(rgb, np.float32) * alpha).astype(np.uint8)
     return out
-
-
-def write_mp4(path: Path, frames: np.ndarray, fps: float, size: tuple[int, int] | None = None, crf: int = 23,
-              container_metadata: dict | None = None, rotation_deg: int = 0) -> Path:
-    """H.264 (yuv420p) MP4 at `fps`, resized to `size` (width, height, even), with container metadata
-    (mdta keys: movflags use_metadata_tags) and a display rotation."""
-    if size is not None:
-        frames = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
-    h, w = frames.shape[1:3]
-    options = {"movflags": "use_metadata_tags"} if container_metadata else {}
-    with av.open(str(path), "w", format="mp4", options=options) as container:
-        for key, value in (container_metadata or {}).items():
-            container.metadata[key] = value
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "veryfast"}
-        if rotation_deg:
-            stream.set_display_rotation(rotation_deg)
-        for frame in frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
-        container.mux(stream.encode(None))
-    return path

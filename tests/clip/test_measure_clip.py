@@ -17,27 +17,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from realitygap.cli import main
 from realitygap.clip.measure import ClipOptions, measure_clip
 from realitygap.clip.probe import _times, read_clip
+from realitygap.episode.video import VideoProbe
 from realitygap.measure.tracking import ObjectSeed, track_objects
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.world import COLOURS_RGBA
-from realitygap.sources.video import _Probe
-from tests.clip.clips import motion_blur, paint_disc, relight, render, write_mp4
+from tests.clip.clips import motion_blur, paint_disc, relight, render
+from tests.helpers import run_cli, write_mp4
 
 G = 9.81
 G_KNOWN_SCALE = 0.03 + 0.01
 G_APPARENT_SIZE = 0.03 + 0.02
 E_TOL = 0.04 + 0.02
 PERIOD_TOL = 0.02
-
-
-def run_cli(args, capsys):
-    with pytest.raises(SystemExit) as done:
-        main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return done.value.code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +151,7 @@ def test_pendulum_period_without_scale_and_g_from_length(tmp_path):
 
 def test_episode_folder_uses_its_calibration(tmp_path):
     from realitygap.core.rig import CameraConfig, RigConfig
-    from tests.conftest import simulate_to
+    from tests.helpers import simulate_to
 
     folder = simulate_to(tmp_path, "bounce", {"height_m": 0.8, "restitution": 0.6},
                          rig=RigConfig(sensors=("rgb",), camera=CameraConfig(width=96, height=128, fps=60)))
@@ -170,7 +163,7 @@ def test_episode_folder_uses_its_calibration(tmp_path):
 
 def test_slide_episode_uses_the_scenarios_silhouette_model(tmp_path):
     from realitygap.core.rig import CameraConfig, RigConfig
-    from tests.conftest import simulate_to
+    from tests.helpers import simulate_to
 
     folder = simulate_to(tmp_path, "slide", {"speed_m_s": 2.0, "friction": 0.4, "colour": "green"},
                          rig=RigConfig(sensors=("rgb",), camera=CameraConfig(width=256, height=144, fps=60, fovy_deg=50)))
@@ -247,7 +240,7 @@ def test_rotation_metadata_is_honoured(tmp_path):
 
 def test_time_base_fallbacks():
     def probe(times):
-        return _Probe(width=8, height=8, sample_aspect_ratio=Fraction(1), codec="h264", pix_fmt="yuv420p", container="mp4",
+        return VideoProbe(width=8, height=8, sample_aspect_ratio=Fraction(1), codec="h264", pix_fmt="yuv420p", container="mp4",
                       container_fps=25.0, n_frames=len(times), t_s=np.asarray(times, float))
 
     times, info = _times(probe([0.0, 0.04, 0.04, 0.12, 0.08]), None)

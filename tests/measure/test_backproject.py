@@ -18,13 +18,12 @@ from realitygap.episode.io import read_episode
 from realitygap.measure.backproject import (
     MeasuredTrack,
     backproject_sphere_by_size,
-    backproject_sphere_track,
     backproject_to_plane,
     backproject_track,
     ground_plane,
 )
 from realitygap.scenarios.base import body_column
-from tests.conftest import simulate_to
+from tests.helpers import simulate_to
 
 K = intrinsics_from_fovy(45.0, 256, 256)
 
@@ -150,10 +149,12 @@ def test_apparent_size_depth_of_a_rendered_sphere_within_one_percent(tmp_path):
     area = masks.sum(axis=(1, 2))
     rows, cols = np.indices(masks.shape[1:])
     centroid = np.stack([(masks * cols).sum(axis=(1, 2)), (masks * rows).sum(axis=(1, 2))], axis=1) / area[:, None]
-    track = backproject_sphere_track("ball", episode.video_t_s["segmentation"], area > 0, centroid,
-                                     np.sqrt(area / np.pi), 0.3, episode.K, episode.T_world_camera, radius)
+    present = area > 0
+    uv = np.where(present[:, None], centroid, np.nan)
+    radius_px = np.where(present, np.sqrt(area / np.pi), np.nan)
+    position, _ = backproject_sphere_by_size(uv, radius_px, episode.K, episode.T_world_camera, radius, sigma_px=0.3)
     eye = episode.T_world_camera[:3, 3]
-    error = np.linalg.norm(track.position_m - eye, axis=1) / np.linalg.norm(truth - eye, axis=1) - 1
+    error = np.linalg.norm(position - eye, axis=1) / np.linalg.norm(truth - eye, axis=1) - 1
     assert np.max(np.abs(error)) < 0.01, error
 
 

@@ -212,7 +212,7 @@ def test_flat_scene_is_unmeasured_not_inconsistent():
 def test_ground_truth_episode_is_consistent_or_unmeasured(tmp_path):
     """A rendered ground-truth episode (static camera): wherever a pair is measured, it is consistent."""
     from realitygap.episode.io import read_episode
-    from tests.conftest import VISUAL_RIG, simulate_to
+    from tests.helpers import VISUAL_RIG, simulate_to
 
     episode = read_episode(simulate_to(tmp_path, "door", rig=VISUAL_RIG))
     result = geometric_consistency(episode.videos["rgb"], episode.videos["segmentation"] == 0)
@@ -301,7 +301,7 @@ def test_shaky_twin_scores_below_the_steady_twin(tmp_path):
     a generative model renders it) must score below the steady camera."""
     from realitygap.core.rig import CameraConfig, RigConfig
     from realitygap.episode.io import read_episode
-    from tests.conftest import simulate_to
+    from tests.helpers import simulate_to
 
     rig = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=SIZE_PX, height=SIZE_PX))
     episode = read_episode(simulate_to(tmp_path, "pendulum", rig=rig))

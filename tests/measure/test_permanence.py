@@ -8,17 +8,9 @@ import numpy as np
 import pytest
 
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report, runs
-from realitygap.measure.tracking import (
-    GONE,
-    LOST,
-    PRESENT,
-    ObjectTrack,
-    SpontaneousEvent,
-    find_spontaneous_objects,
-    seeds_from_episode,
-    track_objects,
-)
-from tests.measure.test_tracking import SCENARIOS, blank_object, ground_truth_episode, paste_object
+from realitygap.measure.spontaneous import SpontaneousEvent, find_spontaneous_objects
+from realitygap.measure.tracking import GONE, LOST, PRESENT, ObjectTrack, seeds_from_episode, track_objects
+from tests.helpers import TRACKING_SCENARIOS, blank_object, ground_truth_episode, paste_object
 
 
 def synthetic_track(name: str, state, fps: float = 30.0) -> ObjectTrack:
@@ -73,7 +65,7 @@ def test_report_on_synthetic_tracks():
 
 @pytest.fixture(scope="module")
 def episodes(tmp_path_factory):
-    return {name: ground_truth_episode(tmp_path_factory, name) for name in SCENARIOS}
+    return {name: ground_truth_episode(tmp_path_factory, name) for name in TRACKING_SCENARIOS}
 
 
 def measure(frames, episode) -> dict:
@@ -82,7 +74,7 @@ def measure(frames, episode) -> dict:
                              find_spontaneous_objects(frames, tracks), min_frames=2)
 
 
-@pytest.mark.parametrize("name", SCENARIOS)
+@pytest.mark.parametrize("name", TRACKING_SCENARIOS)
 def test_ground_truth_keeps_permanence(episodes, name):
     """The pipeline's error floor: no violation on any ground-truth episode."""
     r = measure(episodes[name].videos["rgb"], episodes[name])

@@ -10,6 +10,7 @@ from realitygap.measure.pipeline import ERROR_FLOOR_PARQUET, measure_dataset, me
 from realitygap.pipeline import plan_contexts, simulate_dataset
 from realitygap.scenarios import get_scenario
 from realitygap.sim.runner import simulate_episode
+from tests.helpers import run_cli
 
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=256, height=256))
 SCENARIOS = ("drop", "projectile", "bounce", "pendulum", "slide", "braking", "door", "collision", "occlusion")
@@ -101,8 +102,6 @@ def test_radar_and_thermal_rows_where_those_sensors_exist(tmp_path):
 
 
 def test_corrupt_episode_is_one_clear_error(tmp_path, capsys):
-    from realitygap.cli import main
-
     contexts = plan_contexts("drop", 1, 0, {"height_m": 0.5}, RigConfig(sensors=("rgb", "segmentation"),
                                                                         camera=CameraConfig(width=48, height=48)))
     simulate_dataset(contexts, tmp_path)
@@ -110,7 +109,5 @@ def test_corrupt_episode_is_one_clear_error(tmp_path, capsys):
     data = bytearray(video.read_bytes())
     data[len(data) // 2] ^= 0xFF
     video.write_bytes(bytes(data))
-    with pytest.raises(SystemExit) as done:
-        main(["measure", str(tmp_path), "--workers", "1"])
-    err = capsys.readouterr().err
-    assert done.value.code == 2 and "corrupt" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli(["measure", tmp_path, "--workers", "1"], capsys)
+    assert code == 2 and "corrupt" in err and len(err.strip().splitlines()) == 1

@@ -15,8 +15,7 @@ from realitygap.core.camera import project_points, scale_intrinsics
 from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.measure.pipeline import measure_video
-from realitygap.measure.tracking import reencode_h264
-from tests.conftest import simulate_to
+from tests.helpers import reencode_h264, simulate_to
 
 GT_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=320, height=320, fps=60))
 CASES = [  # (scenario, params, quantity, tolerance, "rel" | "abs" in the quantity's unit)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from realitygap.episode.types import Context, context_setup_cost
-from tests.cli.test_cli import run_cli
+from tests.helpers import run_cli
 
 FAST = ["--size", "32", "--sensors", "rgb"]
 PROMPT = "A green ball 10 cm in diameter is released from a height of 6 ft"

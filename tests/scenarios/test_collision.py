@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from realitygap.episode.io import read_episode
-from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.base import body_column
 from realitygap.scenarios.collision import (
@@ -18,8 +17,7 @@ from realitygap.scenarios.collision import (
     calibrated_damping,
     impact_layout,
 )
-from realitygap.sim.runner import simulate_episode
-from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
+from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
 
 TOLERANCE = 0.02
 
@@ -35,12 +33,7 @@ POINTS = [
 
 def _simulate(tmp_path, params, spec=None, rig=STATE_ONLY_RIG):
     """State table of one episode; `spec` overrides the registered scenario (negative controls)."""
-    if spec is None:
-        path = simulate_to(tmp_path, "collision", params, rig=rig)
-    else:
-        path = tmp_path / "ep"
-        simulate_episode(Context(scenario="collision", params=spec.resolve_params(params), seed=0, rig=rig), spec, path)
-    return read_episode(path, streams=("state",)).tables["state"]
+    return simulated_state(tmp_path, "collision", params, spec, rig)
 
 
 def _law_errors(params, measured) -> dict[str, float]:
@@ -148,14 +141,5 @@ def test_pucks_whole_in_every_frame_and_distinct_from_scene(tmp_path, params):
     against the grey floor, lost contrast to anti-aliasing on the former 4 cm pucks, so it is tested
     at the slow corner."""
     episode = read_episode(simulate_to(tmp_path, "collision", params, rig=VISUAL_RIG))
-    ann = episode.tables["annotations"]
-    assert set(ann["name"]) == {"puck_a", "puck_b"}
-    assert np.all(ann["visible_fraction"] == 1.0)
-    assert np.all(ann["visible_px"] > 0)
-    rgb, seg = episode.videos["rgb"].astype(float), episode.videos["segmentation"]
-    for frame in range(len(rgb)):
-        rest = rgb[frame][seg[frame] == 0]
-        for instance in (1, 2):
-            puck = rgb[frame][seg[frame] == instance]
-            gap = np.linalg.norm(puck.mean(axis=0) - rest, axis=1).min()
-            assert gap > 60, f"frame {frame}, puck {instance}: colour too close to the scene ({gap:.0f})"
+    assert set(episode.tables["annotations"]["name"]) == {"puck_a", "puck_b"}
+    assert_whole_and_distinct(episode, "puck", instances=(1, 2), frames=range(len(episode.videos["rgb"])))

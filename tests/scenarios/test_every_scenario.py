@@ -29,7 +29,7 @@ from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.measure.pipeline import measure_episode
 from realitygap.scenarios import get_scenario, scenario_names
-from tests.conftest import simulate_to
+from tests.helpers import simulate_to
 from tests.scenarios.tracks import noisy_tracks
 
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=256, height=256, fps=30))

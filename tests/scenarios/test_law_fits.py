@@ -32,7 +32,7 @@ from realitygap.measure.backproject import backproject_track
 from realitygap.scenarios import get_scenario, scenario_names
 from realitygap.scenarios.base import ScenarioSpec
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import VISUAL_RIG, simulate_to
+from tests.helpers import VISUAL_RIG, simulate_to
 from tests.scenarios.tracks import NOISE_PX, noisy_tracks, sampled_centres
 
 FPS = 30

@@ -9,7 +9,7 @@ import pytest
 
 from realitygap.episode.io import read_episode
 from realitygap.scenarios import get_scenario
-from tests.conftest import STATE_ONLY_RIG, simulate_to
+from tests.helpers import STATE_ONLY_RIG, simulate_to
 
 DROP_POINTS = [
     {"height_m": 0.3, "radius_m": 0.04},

@@ -23,7 +23,7 @@ from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.occlusion import EVENTS, WALL_CENTRE_Y_M, WALL_HEIGHT_M, WALL_THICKNESS_M
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
+from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
 
 POINTS = [
     {"speed_m_s": 0.3, "wall_width_m": 0.3, "radius_m": 0.05},

@@ -13,11 +13,9 @@ from scipy.integrate import solve_ivp
 
 from realitygap.core.mj import mujoco
 from realitygap.episode.io import read_episode
-from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.pendulum import PendulumScenario, natural_frequency_rad_s, pivot_position_m
-from realitygap.sim.runner import simulate_episode
-from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, colour_gap, simulate_to
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
 
 LAW_TOLERANCE = 0.002
 
@@ -31,11 +29,7 @@ POINTS = [
 
 
 def _state(tmp_path, params, scenario=None):
-    if scenario is None:
-        return read_episode(simulate_to(tmp_path, "pendulum", params, rig=STATE_ONLY_RIG), streams=("state",)).tables["state"]
-    context = Context(scenario="pendulum", params=scenario.resolve_params(params), seed=0, rig=STATE_ONLY_RIG)
-    simulate_episode(context, scenario, tmp_path / "ep")
-    return read_episode(tmp_path / "ep", streams=("state",)).tables["state"]
+    return simulated_state(tmp_path, "pendulum", params, scenario)
 
 
 @pytest.mark.parametrize("params", POINTS, ids=lambda p: f"L{p['length_m']}-a{p['release_angle_deg']:g}")
@@ -130,9 +124,4 @@ def test_massive_rod_is_caught_by_the_law_check(tmp_path):
 ], ids=["long-small", "short-wide"])
 def test_bob_whole_in_every_frame_and_distinct_from_the_scene(tmp_path, params):
     episode = read_episode(simulate_to(tmp_path, "pendulum", params, rig=VISUAL_RIG))
-    ann = episode.tables["annotations"]
-    assert np.all(ann["visible_fraction"] == 1.0) and np.all(ann["visible_px"] > 0)
-    rgb, seg = episode.videos["rgb"].astype(float), episode.videos["segmentation"]
-    for frame in (0, len(rgb) // 2, len(rgb) - 1):
-        gap = colour_gap(rgb[frame], seg[frame] == 1)
-        assert gap > 60, f"frame {frame}: bob colour too close to the scene ({gap:.0f})"
+    assert_whole_and_distinct(episode, "bob", skip_ring="8")

@@ -11,11 +11,9 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from realitygap.episode.io import read_episode
-from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.projectile import drag_integrals
-from realitygap.sim.runner import simulate_episode
-from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
 
 TOLERANCE = 0.005
 
@@ -30,13 +28,7 @@ PROJECTILE_POINTS = [
 
 
 def _state(tmp_path, params, spec=None):
-    if spec is None:
-        path = simulate_to(tmp_path, "projectile", params, rig=STATE_ONLY_RIG)
-    else:
-        path = tmp_path / "ep"
-        simulate_episode(Context(scenario="projectile", params=spec.resolve_params(params), seed=0, rig=STATE_ONLY_RIG),
-                         spec, path)
-    return read_episode(path, streams=("state",)).tables["state"]
+    return simulated_state(tmp_path, "projectile", params, spec)
 
 
 def _id(p):
@@ -132,12 +124,4 @@ def test_missing_drag_is_caught_by_the_law_check(tmp_path):
 ])
 def test_ball_whole_in_every_frame_and_distinct_from_the_scene(tmp_path, params):
     episode = read_episode(simulate_to(tmp_path, "projectile", params, rig=VISUAL_RIG))
-    ann = episode.tables["annotations"]
-    assert np.all(ann["visible_fraction"] == 1.0)
-    assert np.all(ann["visible_px"] > 0)
-    rgb, seg = episode.videos["rgb"].astype(float), episode.videos["segmentation"]
-    for frame in (0, len(rgb) // 2, len(rgb) - 1):
-        ball = rgb[frame][seg[frame] == 1]
-        rest = rgb[frame][seg[frame] == 0]
-        gap = np.linalg.norm(ball.mean(axis=0) - rest, axis=1).min()
-        assert gap > 60, f"frame {frame}: ball colour too close to the scene ({gap:.0f})"
+    assert_whole_and_distinct(episode, "ball")

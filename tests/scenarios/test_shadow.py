@@ -36,7 +36,7 @@ from realitygap.scenarios.shadow import (
     shadow_point_m,
 )
 from realitygap.sim.runner import simulate_episode
-from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
 
 IMAGE_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=512, height=512))
 """512 px: at the default 256 px the low-camera corner's shadow is 3-4 px tall and its measured area
@@ -57,13 +57,7 @@ IMAGE_POINTS = [  # the strongest and the weakest magnification
 
 
 def _state(tmp_path, params, spec=None):
-    if spec is None:
-        path = simulate_to(tmp_path, "shadow", params, rig=STATE_ONLY_RIG)
-    else:
-        resolved = spec.resolve_params(params)
-        path = tmp_path / "ep"
-        simulate_episode(Context(scenario="shadow", params=resolved, seed=0, rig=STATE_ONLY_RIG), spec, path)
-    return read_episode(path, streams=("state",)).tables["state"]
+    return simulated_state(tmp_path, "shadow", params, spec)
 
 
 # --- ground-truth state ------------------------------------------------------------------------------
@@ -254,11 +248,4 @@ def test_lit_floor_is_linear_in_light_intensity(tmp_path):
 ])
 def test_ball_whole_in_every_frame_and_distinct_from_the_scene(tmp_path, params):
     episode = read_episode(simulate_to(tmp_path, "shadow", params, rig=VISUAL_RIG))
-    ann = episode.tables["annotations"]
-    assert np.all(ann["visible_fraction"] == 1.0) and np.all(ann["visible_px"] > 0)
-    rgb, seg = episode.videos["rgb"].astype(float), episode.videos["segmentation"]
-    for frame in (0, len(rgb) // 2, len(rgb) - 1):
-        ball = rgb[frame][seg[frame] == 1]
-        rest = rgb[frame][seg[frame] == 0]  # background, lit floor, umbra
-        gap = np.linalg.norm(ball.mean(axis=0) - rest, axis=1).min()
-        assert gap > 60, f"frame {frame}: ball colour too close to the scene ({gap:.0f})"
+    assert_whole_and_distinct(episode, "ball")  # the scene: background, lit floor, umbra

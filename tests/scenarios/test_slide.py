@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 
 from realitygap.episode.io import read_episode
-from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
-from realitygap.sim.runner import simulate_episode
-from tests.conftest import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
 
 TOLERANCE = 0.01
 
@@ -26,11 +24,7 @@ SLIDE_POINTS = [
 
 
 def _state(tmp_path, params, spec=None):
-    if spec is None:
-        return read_episode(simulate_to(tmp_path, "slide", params, rig=STATE_ONLY_RIG), streams=("state",)).tables["state"]
-    resolved = spec.resolve_params(params)
-    simulate_episode(Context(scenario="slide", params=resolved, seed=0, rig=STATE_ONLY_RIG), spec, tmp_path / "ep")
-    return read_episode(tmp_path / "ep", streams=("state",)).tables["state"]
+    return simulated_state(tmp_path, "slide", params, spec)
 
 
 @pytest.mark.parametrize("params", SLIDE_POINTS, ids=lambda p: f"v{p['speed_m_s']}-mu{p['friction']}")
@@ -93,12 +87,4 @@ def test_floor_friction_winning_is_caught_by_the_law_check(tmp_path):
 ])
 def test_box_whole_in_every_frame_and_distinct_from_the_scene(tmp_path, params):
     episode = read_episode(simulate_to(tmp_path, "slide", params, rig=VISUAL_RIG))
-    ann = episode.tables["annotations"]
-    assert np.all(ann["visible_fraction"] == 1.0)
-    assert np.all(ann["visible_px"] > 0)
-    rgb, seg = episode.videos["rgb"].astype(float), episode.videos["segmentation"]
-    for frame in (0, len(rgb) // 2, len(rgb) - 1):
-        box = rgb[frame][seg[frame] == 1]
-        rest = rgb[frame][seg[frame] == 0]
-        gap = np.linalg.norm(box.mean(axis=0) - rest, axis=1).min()
-        assert gap > 60, f"frame {frame}: box colour too close to the scene ({gap:.0f})"
+    assert_whole_and_distinct(episode, "box")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from realitygap.episode.io import read_episode
-from tests.conftest import VISUAL_RIG, simulate_to
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to
 
 
 @pytest.mark.parametrize("scenario, params", [
@@ -15,16 +15,7 @@ from tests.conftest import VISUAL_RIG, simulate_to
 ])
 def test_ball_whole_in_every_frame_and_distinct_from_background(tmp_path, scenario, params):
     episode = read_episode(simulate_to(tmp_path, scenario, params, rig=VISUAL_RIG))
-    ann = episode.tables["annotations"]
-    assert np.all(ann["visible_fraction"] == 1.0)
-    assert np.all(ann["visible_px"] > 0)
-    rgb, seg = episode.videos["rgb"].astype(float), episode.videos["segmentation"]
-    for frame in (0, len(rgb) // 2, len(rgb) - 1):
-        ball = rgb[frame][seg[frame] == 1]
-        # Compare the ball's core pixels with the nearest non-ball pixels.
-        rest = rgb[frame][seg[frame] == 0]
-        gap = np.linalg.norm(ball.mean(axis=0) - rest, axis=1).min()
-        assert gap > 60, f"frame {frame}: ball colour too close to the scene ({gap:.0f})"
+    assert_whole_and_distinct(episode, "ball")
 
 
 def test_boxes_contain_projection_and_3d_box_fits_the_ball(drop_episode):

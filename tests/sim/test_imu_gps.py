@@ -63,7 +63,7 @@ def test_integrating_imu_reads_the_skid_deceleration_despite_contact_chatter(tmp
     sample aliases with that (up to 18 % off), the period-mean reading must not."""
     from realitygap.core.rig import CameraConfig, RigConfig
     from realitygap.episode.io import read_episode
-    from tests.conftest import simulate_to
+    from tests.helpers import simulate_to
 
     params = {"speed_m_s": 10.0, "friction": 1.0, "reaction_time_s": 0.0}
     rig = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
@@ -77,7 +77,7 @@ def test_integrating_imu_reads_the_skid_deceleration_despite_contact_chatter(tmp
 def test_integrating_gyro_matches_the_pendulum_rate(tmp_path):
     from realitygap.core.rig import CameraConfig, RigConfig
     from realitygap.episode.io import read_episode
-    from tests.conftest import simulate_to
+    from tests.helpers import simulate_to
 
     rig = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
     episode = read_episode(simulate_to(tmp_path, "pendulum", {"release_angle_deg": 40.0}, rig=rig), streams=("imu", "state"))

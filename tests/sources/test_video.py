@@ -11,7 +11,6 @@ resampling (g 2 % -> 3 %, period 1 % -> 2 %), as in tests/measure/test_robustnes
 import csv
 import json
 import math
-from fractions import Fraction
 
 import av
 import cv2
@@ -26,7 +25,9 @@ from realitygap.episode.io import read_episode, read_meta, verify_episode
 from realitygap.measure.pipeline import measure_episode
 from realitygap.pipeline import plan_contexts, simulate_dataset
 from realitygap.runtime.errors import InputError
-from realitygap.sources.video import export_contexts, import_videos, nearest_frames, read_manifest
+from realitygap.sources.manifest import read_manifest
+from realitygap.sources.video import export_contexts, import_videos, nearest_frames
+from tests.helpers import write_mp4
 
 RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=128, height=128, fps=60))
 CASES = {  # scenario: (params, clip size in px, clip frame rate)
@@ -40,18 +41,6 @@ def nearest_sim_frames(n_frames, fps):
     (n_frames / 60) taken at `fps`."""
     k = np.arange(math.ceil(n_frames / 60 * fps))
     return np.minimum(np.rint(k * 60 / fps).astype(int), n_frames - 1)
-
-
-def encode_mp4(path, frames, fps, size_wh, crf=23):
-    """RGB frames resized to `size_wh` (INTER_AREA) into an H.264 MP4 whose container declares `fps`."""
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
-        stream.width, stream.height, stream.pix_fmt = size_wh[0], size_wh[1], "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "fast"}
-        for frame in frames:
-            resized = cv2.resize(frame, size_wh, interpolation=cv2.INTER_AREA)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(resized, format="rgb24")))
-        container.mux(stream.encode(None))
 
 
 def write_manifest(path, rows):
@@ -79,7 +68,7 @@ def world(tmp_path_factory):
         row = {"file": f"{name}.mp4", "episode_id": ids[name]}
         if name == "drop":
             # The container claims 25 fps (wrong, as generated clips often do); the manifest says 30.
-            encode_mp4(clips / "drop.mp4", frames, 25, (size, size))
+            write_mp4(clips / "drop.mp4", frames, 25, size=(size, size), preset="fast")
             row["fps"] = "30"
             state = sim.tables["state"]
             ball = state["body"] == sim.meta["instances"][0]["body"]
@@ -89,7 +78,7 @@ def world(tmp_path_factory):
                     handle.write(",".join(repr(float(v)) for v in (t, x, y, z)) + "\n")
             row["positions_csv"] = "drop_positions.csv"
         else:
-            encode_mp4(clips / "pendulum.mp4", frames, fps, (size, size))
+            write_mp4(clips / "pendulum.mp4", frames, fps, size=(size, size), preset="fast")
             K = scale_intrinsics(sim.K, (128, 128), (size, size))
             (clips / "calib").mkdir()
             (clips / "calib" / "pendulum.json").write_text(json.dumps({
@@ -191,11 +180,11 @@ def _bad_clip(world, case, tmp):
         bad["file"], expect = "truncated.mp4", "corrupt"
     elif case == "aspect":
         sim = read_episode(episode_dir(world["root"], "sim", ids["drop"]), streams=("rgb",))
-        encode_mp4(clips / "wide.mp4", sim.videos["rgb"][::2], 30, (128, 96))
+        write_mp4(clips / "wide.mp4", sim.videos["rgb"][::2], 30, size=(128, 96), preset="fast")
         bad["file"], expect = "wide.mp4", "aspect ratio"
     elif case == "too_short":
         sim = read_episode(episode_dir(world["root"], "sim", ids["drop"]), streams=("rgb",))
-        encode_mp4(clips / "short.mp4", sim.videos["rgb"][:20:2], 30, (128, 128))
+        write_mp4(clips / "short.mp4", sim.videos["rgb"][:20:2], 30, size=(128, 128), preset="fast")
         bad["file"], expect = "short.mp4", "too short"
     elif case == "unknown_id":
         bad["episode_id"], expect = "0123456789abcdef", "unknown episode_id"
@@ -296,7 +285,7 @@ def test_clip_at_a_rate_that_does_not_divide_the_context_is_measured_at_capture_
     simulate_dataset(fast, tmp_path / "fast")
     frames = read_episode(episode_dir(tmp_path / "fast", "sim", fast[0].episode_id)).videos["rgb"][::6]  # 25 fps
     (tmp_path / "clips").mkdir()
-    encode_mp4(tmp_path / "clips" / "drop25.mp4", frames, 25, (128, 128))
+    write_mp4(tmp_path / "clips" / "drop25.mp4", frames, 25, size=(128, 128), preset="fast")
     manifest = write_manifest(tmp_path / "clips" / "m.csv", [{"file": "drop25.mp4", "episode_id": context.episode_id}])
     import_videos(manifest, tmp_path / "dataset")
     rows = measure_episode(episode_dir(tmp_path / "dataset", "video", context.episode_id),

@@ -1,5 +1,6 @@
-"""The world model's machinery on a tiny budget: training writes and resumes a checkpoint, sampling is
-seeded, the source writes valid episodes through `predict_dataset`, bad input is one clear error.
+"""The world model's machinery on a tiny budget: training writes and resumes a checkpoint and is
+reproducible for a number of steps, sampling is seeded, the source writes valid episodes through
+`predict_dataset`, bad input is one clear error. Training is bounded by steps, never by the wall clock.
 
 The physics of the shipped checkpoint is checked in test_shipped.py.
 """
@@ -8,7 +9,6 @@ import numpy as np
 import pytest
 import torch
 
-from realitygap.cli import main
 from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.dataset import episode_dir, open_dataset, read_index, rebuild_index
 from realitygap.episode.io import read_episode, verify_episode
@@ -21,6 +21,7 @@ from realitygap.worldmodel.model import FrameDenoiser, ModelConfig
 from realitygap.worldmodel.sample import sample_frames
 from realitygap.worldmodel.source import CHECKPOINT_ENV, make_source
 from realitygap.worldmodel.train import TrainConfig, export_checkpoint, load_checkpoint, train
+from tests.helpers import run_cli
 
 TINY = ModelConfig(size_px=32, channels=(8, 16), blocks_per_level=(1, 1), embedding_dim=16)
 RIG = RigConfig(sensors=("rgb",), camera=CameraConfig(width=64, height=64, fps=30))
@@ -36,16 +37,18 @@ def dataset(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(dataset, tmp_path_factory):
-    """A tiny model trained for 3 s, then resumed for 2 s; returns (checkpoint path, metadata of both runs)."""
+    """A tiny model trained for 12 steps, then resumed for 8; returns (checkpoint path, metadata of both runs)."""
     path = tmp_path_factory.mktemp("wm_ckpt") / "tiny.pt"
-    first = train(dataset, path, TrainConfig(minutes=3 / 60, checkpoint_every=5), TINY)
-    second = train(dataset, path, TrainConfig(minutes=2 / 60, checkpoint_every=5), TINY)
+    first = train(dataset, path, TrainConfig(max_steps=12, checkpoint_every=5), TINY)
+    second = train(dataset, path, TrainConfig(max_steps=8, checkpoint_every=5), TINY)
     return path, first, second
 
 
 def test_training_writes_a_checkpoint_and_resumes(trained, dataset):
     path, first, second = trained
     assert first["steps"] > 0 and len(first["runs"]) == 1
+    assert first["steps"] == 12 and second["steps"] == 20
+    assert [run["stopped_by"] for run in second["runs"]] == ["max_steps", "max_steps"]
     assert second["steps"] > first["steps"], "the resumed run continues the step count"
     assert len(second["runs"]) == 2 and second["runs"][0]["steps"] == first["steps"]
     assert second["runs"][1]["steps"] == second["steps"] - first["steps"]
@@ -55,6 +58,14 @@ def test_training_writes_a_checkpoint_and_resumes(trained, dataset):
     assert stored["data"]["frames"] == sum(int(n) for n in read_index(dataset)["n_frames"])
     assert stored["cpu_s"] > 0 and stored["threads"] == 1 and np.isfinite(stored["final_loss"])
     assert ModelConfig.model_validate(stored["model_config"]) == TINY
+
+
+def test_the_same_steps_give_the_same_model(dataset, tmp_path):
+    a = train(dataset, tmp_path / "a.pt", TrainConfig(max_steps=3), TINY)
+    b = train(dataset, tmp_path / "b.pt", TrainConfig(max_steps=3, minutes=60.0), TINY)  # steps end it first
+    assert a["steps"] == b["steps"] == 3 and a["loss_history"] == b["loss_history"] and a["final_loss"] == b["final_loss"]
+    weights_a, weights_b = load_checkpoint(tmp_path / "a.pt")["ema"], load_checkpoint(tmp_path / "b.pt")["ema"]
+    assert all(torch.equal(weights_a[name], weights_b[name]) for name in weights_a)
 
 
 def test_sampling_is_seeded():
@@ -115,35 +126,32 @@ def test_bad_inputs_are_one_clear_error(dataset, tmp_path, capsys):
     open_dataset(empty)
     rebuild_index(empty)
     with pytest.raises(InputError, match="no sim episodes"):
-        train(empty, tmp_path / "a.pt", TrainConfig(minutes=0.01), TINY)
+        train(empty, tmp_path / "a.pt", TrainConfig(max_steps=1), TINY)
     with pytest.raises(InputError, match="positive"):
         train(dataset, tmp_path / "a.pt", TrainConfig.model_construct(minutes=0.0), TINY)
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint")
     with pytest.raises(InputError, match="not a readable"):
-        train(dataset, garbage, TrainConfig(minutes=0.01), TINY)
+        train(dataset, garbage, TrainConfig(max_steps=1), TINY)
     with pytest.raises(InputError, match="not a readable"):
         make_source(garbage)
     with pytest.raises(InputError, match="does not exist"):
         make_source(tmp_path / "missing.pt")
-    for args, message in ((["--minutes", "0"], "--minutes must be positive"), (["--minutes", "1", "--threads", "0"], "--threads")):
-        with pytest.raises(SystemExit) as done:
-            main(["worldmodel", "train", "--data", str(dataset), "--out", str(tmp_path / "b.pt"), *args])
-        assert done.value.code == 2 and message in capsys.readouterr().err
+    for args, message in ((["--minutes", "0"], "--minutes must be positive"), (["--minutes", "1", "--threads", "0"], "--threads"),
+                          (["--max-steps", "0"], "--max-steps must be at least 1"), ([], "give a training budget")):
+        code, _, err = run_cli(["worldmodel", "train", "--data", dataset, "--out", tmp_path / "b.pt", *args], capsys)
+        assert code == 2 and message in err
     assert not (tmp_path / "b.pt").exists()
 
 
 def test_cli_train_and_info(dataset, tmp_path, capsys):
     out = tmp_path / "cli.pt"
-    with pytest.raises(SystemExit) as done:
-        main(["worldmodel", "train", "--data", str(dataset), "--minutes", str(2 / 60), "--out", str(out),
-              "--export", str(tmp_path / "small.pt"), "--batch-size", "2"])
-    text = capsys.readouterr().out
-    assert done.value.code == 0 and out.is_file() and (tmp_path / "small.pt").is_file()
-    assert "steps" in text and "2 episodes" in text
-    with pytest.raises(SystemExit) as done:
-        main(["worldmodel", "info", str(tmp_path / "small.pt")])
-    assert done.value.code == 0 and '"exported_from_sha256"' in capsys.readouterr().out
+    code, text, _ = run_cli(["worldmodel", "train", "--data", dataset, "--max-steps", "5", "--minutes", "60", "--out", out,
+                             "--export", tmp_path / "small.pt", "--batch-size", "2"], capsys)
+    assert code == 0 and out.is_file() and (tmp_path / "small.pt").is_file()
+    assert "steps" in text and "2 episodes" in text and "max_steps" in text
+    code, text, _ = run_cli(["worldmodel", "info", tmp_path / "small.pt"], capsys)
+    assert code == 0 and '"exported_from_sha256"' in text
 
 
 def _conditioning(root, episode_id):

@@ -25,7 +25,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from realitygap.measure.tracking import GONE, PRESENT, ObjectSeed, ObjectTrack, TrackerConfig, learn_colour_model, track_objects
+from realitygap.measure.colour_model import learn_colour_model
+from realitygap.measure.tracking import GONE, PRESENT, ObjectSeed, ObjectTrack, TrackerConfig, track_objects
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios.world import COLOURS_RGBA
 

@@ -19,7 +19,7 @@ Time base, in order of precedence:
    the best record of when each frame was taken -- and reported with a warning.
 4. frame index / container rate, with a warning, when timestamps are missing, repeated or out of order.
 
-The shared decision between 3 and 4 is `realitygap.sources.video._source_times` (the video import
+The shared decision between 3 and 4 is `realitygap.episode.video.frame_times` (the video import
 uses the same rule).
 """
 
@@ -31,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from realitygap.episode.video import VideoProbe, frame_times, scan_video
 from realitygap.runtime.errors import InputError
-from realitygap.sources.video import _Probe, _source_times, scan_video
 
 CAPTURE_RATE_SUFFIXES = ("capture.fps", "capture_fps", "capture-fps", "capturefps")
 """Metadata keys (lower-case suffixes) that carry the real capture rate of a slow-motion recording."""
@@ -116,11 +116,11 @@ def capture_rate(metadata: dict[str, str]) -> tuple[str | None, float | None]:
     return None, None
 
 
-def _times(probe: _Probe, fps: float | None) -> tuple[np.ndarray, dict]:
+def _times(probe: VideoProbe, fps: float | None) -> tuple[np.ndarray, dict]:
     """Container times via the shared rule, with the clip's wording and warnings."""
     warnings = []
     try:
-        times, info = _source_times(probe, fps)
+        times, info = frame_times(probe, fps)
     except InputError:
         raise InputError("no usable timestamps or frame rate in the file: give --fps") from None
     if fps is None:
@@ -142,7 +142,7 @@ def _times(probe: _Probe, fps: float | None) -> tuple[np.ndarray, dict]:
     return times, info
 
 
-def _decode(path: Path, max_side_px: int | None) -> tuple[np.ndarray, _Probe, dict, int]:
+def _decode(path: Path, max_side_px: int | None) -> tuple[np.ndarray, VideoProbe, dict, int]:
     """Frames (rotated upright), probe, metadata tags and display rotation of `path` (one decode)."""
     try:
         probe, video, meta, rotation, _ = scan_video(path, keep_frames=True, max_side_px=max_side_px)

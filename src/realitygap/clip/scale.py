@@ -216,9 +216,9 @@ def plane_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def calibration_from_file(path: Path, frame_size: tuple[int, int], sphere_radius_m: float | None) -> Calibration:
     """A calibration file (video-manifest format, T_world_camera required) scaled to the processed
     frames' (width, height); the motion plane is the world x-z plane (y = 0)."""
-    from realitygap.sources.video import _read_calibration
+    from realitygap.episode.calibration import read_calibration
 
-    data = _read_calibration(Path(path))
+    data = read_calibration(Path(path))
     if "T_world_camera" not in data:
         raise InputError(f"calibration {Path(path).name}: T_world_camera is needed to measure in metres")
     return calibration_from_camera(data, frame_size, np.zeros(3), np.array([0.0, 1.0, 0.0]), sphere_radius_m,

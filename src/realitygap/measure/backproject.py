@@ -69,21 +69,6 @@ def backproject_track(name: str, t_s: np.ndarray, present: np.ndarray, centroid_
                          visible_fraction=None if visible_fraction is None else np.asarray(visible_fraction, float))
 
 
-def backproject_sphere_track(name: str, t_s: np.ndarray, present: np.ndarray, centroid_px: np.ndarray,
-                             radius_px: np.ndarray, sigma_px, K: np.ndarray, T_world_camera: np.ndarray,
-                             radius_m: float, sigma_radius_px=None,
-                             visible_fraction: np.ndarray | None = None) -> MeasuredTrack:
-    """A pixel track of a sphere of known radius as a MeasuredTrack, depth from its apparent size
-    (`backproject_sphere_by_size`); no plane needed. Only for unoccluded, untruncated masks."""
-    present = np.asarray(present, bool)
-    uv = np.where(present[:, None], np.asarray(centroid_px, float), np.nan)
-    r_px = np.where(present, np.asarray(radius_px, float), np.nan)
-    position, sigma = backproject_sphere_by_size(uv, r_px, K, T_world_camera, radius_m, sigma_px=sigma_px,
-                                                 sigma_radius_px=sigma_radius_px)
-    return MeasuredTrack(name=name, t_s=np.asarray(t_s, float), present=present, position_m=position, sigma_m=sigma,
-                         visible_fraction=None if visible_fraction is None else np.asarray(visible_fraction, float))
-
-
 def ground_plane(height_m: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(point, normal) of the horizontal plane z = height_m, e.g. the centres of balls of radius r on the floor."""
     return np.array([0.0, 0.0, float(height_m)]), np.array([0.0, 0.0, 1.0])

@@ -35,7 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from realitygap.measure.tracking import GONE, PRESENT, ObjectTrack, SpontaneousEvent
+from realitygap.measure.spontaneous import SpontaneousEvent
+from realitygap.measure.tracking import GONE, PRESENT, ObjectTrack
 
 
 def permanence_report(tracks: list[ObjectTrack], expected_visible: np.ndarray,

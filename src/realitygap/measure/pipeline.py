@@ -32,7 +32,8 @@ from realitygap.episode.io import EPISODE_JSON, read_episode, read_meta, sha256_
 from realitygap.measure.backproject import backproject_track
 from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
-from realitygap.measure.tracking import find_spontaneous_objects, seeds_from_episode, track_objects
+from realitygap.measure.spontaneous import find_spontaneous_objects
+from realitygap.measure.tracking import seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.runtime.atomic import write_parquet_atomic
 from realitygap.runtime.errors import InputError

@@ -11,18 +11,8 @@ Two halves:
   nothing when any is bad (one InputError listing each problem), then writes one standard episode
   per video into `episodes/<source_name>/<episode_id>/` and rebuilds the index.
 
-Manifest: CSV with a header, or a JSON list of objects, with the fields
-    file            video path (required)
-    episode_id      the context it answers (required; a ground-truth episode of the dataset)
-    fps             frame rate of the file; overrides the container's timestamps (optional)
-    calibration     JSON with fx_px, fy_px, cx_px, cy_px, width_px, height_px and optionally
-                    T_world_camera (4x4) and distortion (all zero); overrides the context's camera
-                    (optional). Its width/height are the pixels it describes (usually the file's).
-    positions_csv   CSV with t_s, x_m, y_m, z_m of the tracked object in the world frame on the
-                    episode clock (real captures; stored as positions.parquet) (optional)
-    prediction_wall_s  seconds the generator took for this clip, for the cost ledger (optional)
-Paths are relative to the manifest's folder and must stay inside it: absolute paths, '..' and
-symlinks leading out are refused.
+The manifest (which file answers which context, optional fps, calibration, positions) is read by
+`realitygap.sources.manifest`; video files are scanned by `realitygap.episode.video.scan_video`.
 
 What an import does to a video (all of it recorded in episode.json's `import` block):
 - time: frame times are probed from the container (pts), shifted so the first frame is t = 0, or
@@ -39,8 +29,6 @@ What an import does to a video (all of it recorded in episode.json's `import` bl
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -49,18 +37,19 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
 from realitygap.core.camera import scale_intrinsics
-from realitygap.episode.dataset import ensure_writable_dir, episode_dir, open_dataset, read_index, rebuild_index, resolve_inside
+from realitygap.episode.calibration import read_calibration
+from realitygap.episode.dataset import ensure_writable_dir, episode_dir, open_dataset, read_index, rebuild_index
 from realitygap.episode.io import EpisodeWriter, read_meta, sha256_file
-from realitygap.episode.video import read_video
+from realitygap.episode.video import VideoProbe, decode_error_reason, frame_times, read_video, scan_video
 from realitygap.runtime.atomic import write_bytes_atomic
 from realitygap.runtime.errors import InputError, one_line
+from realitygap.sources.manifest import POSITION_COLUMNS, ManifestEntry, read_manifest, read_positions
 
 GROUND_TRUTH_SOURCE = "sim"
 CAPABILITIES = frozenset({"rgb"})
@@ -74,15 +63,9 @@ MIN_COVERAGE = 0.5
 """A video must cover at least this fraction of the context's frames."""
 MAX_ASPECT_MISMATCH = 0.02
 """Relative difference of display aspect ratios (width / height) accepted between video and context."""
-MANIFEST_FIELDS = ("file", "episode_id", "fps", "calibration", "positions_csv", "prediction_wall_s")
-REQUIRED_FIELDS = ("file", "episode_id")
-CALIBRATION_KEYS = ("fx_px", "fy_px", "cx_px", "cy_px", "width_px", "height_px")
-OPTIONAL_CALIBRATION_KEYS = ("T_world_camera", "distortion", "model")
-POSITION_COLUMNS = ("t_s", "x_m", "y_m", "z_m")
 RESIZE_METHOD = "cv2.resize INTER_AREA"
 TIME_METHOD = "nearest source frame in time to t_k = k / fps (ties: earlier frame); trimmed, never padded"
 
-_EPISODE_ID = re.compile(r"^[0-9a-f]{16}$")
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -165,140 +148,22 @@ def import_videos(manifest_path: Path, dataset_root: Path, source_name: str = "v
     return [plan.entry.episode_id for plan in plans]
 
 
-@dataclass(frozen=True)
-class ManifestEntry:
-    """One manifest row, paths resolved inside the manifest's folder."""
+def nearest_frames(source_t_s: np.ndarray, target_t_s: np.ndarray) -> np.ndarray:
+    """Index of the source frame nearest in time to each target time (ties: the earlier frame), for the
+    target times up to half a source period after the last source frame (trimmed, never padded).
 
-    where: str
-    """'line N (file)' (CSV) or 'entry N (file)' (JSON), for messages."""
-    file: Path
-    name: str
-    """The file's path as written in the manifest."""
-    episode_id: str
-    fps: float | None = None
-    calibration: Path | None = None
-    positions_csv: Path | None = None
-    prediction_wall_s: float | None = None
-
-
-def read_manifest(manifest_path: Path) -> list[ManifestEntry]:
-    """Parse and check a manifest (CSV with header, or JSON list of objects); InputError lists every
-    bad row. Files are only located here; their content is checked by `import_videos`."""
-    manifest_path = Path(manifest_path)
-    if not manifest_path.is_file():
-        raise InputError(f"manifest {manifest_path} not found")
-    rows = _manifest_rows(manifest_path)
-    if not rows:
-        raise InputError(f"manifest {manifest_path.name} lists no videos")
-    folder = manifest_path.parent
-    entries, problems, seen = [], [], {}
-    for number, row in rows:
-        where = f"{number} ({row.get('file') or '?'})"
-        try:
-            entry = _entry(row, folder, where)
-        except InputError as error:
-            problems.append(f"{where}: {one_line(str(error))}")
-            continue
-        if entry.episode_id in seen:
-            problems.append(f"{where}: episode_id {entry.episode_id} is already given in {seen[entry.episode_id]}")
-            continue
-        seen[entry.episode_id] = number
-        entries.append(entry)
-    if problems:
-        raise InputError(f"nothing imported from {manifest_path.name}, malformed manifest: " + "; ".join(problems))
-    return entries
-
-
-# --------------------------------------------------------------------------------------------------
-# Manifest
-
-
-def _manifest_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    """('line N' | 'entry N', fields) in file order: CSV line number, or 1-based position in the JSON list."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read manifest {path.name}: {error}") from None
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        try:
-            data = json.loads(text)
-        except ValueError as error:
-            raise InputError(f"manifest {path.name} is not valid JSON: {error}") from None
-        if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-            raise InputError(f"manifest {path.name} must be a JSON list of objects with 'file' and 'episode_id'")
-        rows = [(f"entry {n}", item) for n, item in enumerate(data, start=1)]
-        keys = {k for _, row in rows for k in row}
-    elif suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
-        header = [name.strip() for name in (reader.fieldnames or [])]
-        if not header:
-            raise InputError(f"manifest {path.name} is empty (expected a header: {', '.join(MANIFEST_FIELDS)})")
-        reader.fieldnames = header
-        try:
-            rows = [(f"line {reader.line_num}", row) for row in reader]
-        except csv.Error as error:
-            raise InputError(f"manifest {path.name} is not valid CSV: {error}") from None
-        for number, row in rows:
-            if None in row:
-                raise InputError(f"manifest {path.name} {number} has more fields than the header")
-        rows = [(n, {k: v for k, v in row.items() if v is not None}) for n, row in rows if any((v or "").strip() for v in row.values())]
-        keys = set(header)
-    else:
-        raise InputError(f"manifest {path.name} must be a .csv (with a header) or a .json list")
-    unknown = sorted(keys - set(MANIFEST_FIELDS))
-    missing = [k for k in REQUIRED_FIELDS if k not in keys] if suffix == ".csv" else []
-    if unknown or missing:
-        raise InputError(f"manifest {path.name}: " + (f"unknown field(s) {', '.join(unknown)}" if unknown else "")
-                         + ("; " if unknown and missing else "") + (f"missing column(s) {', '.join(missing)}" if missing else "")
-                         + f" (fields: {', '.join(MANIFEST_FIELDS)}; file and episode_id required)")
-    return rows
-
-
-def _entry(row: dict[str, Any], folder: Path, where: str) -> ManifestEntry:
-    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
-    values = {k: v for k, v in values.items() if v not in ("", None)}
-    for key in REQUIRED_FIELDS:
-        if key not in values:
-            raise InputError(f"missing {key}")
-    eid = values["episode_id"]
-    if not isinstance(eid, str) or not _EPISODE_ID.match(eid):
-        raise InputError(f"episode_id {eid!r} is not a realitygap episode id (16 lower-case hex digits)")
-    name = values["file"]
-    fps = _positive_number(values.get("fps"), "fps")
-    wall = _positive_number(values.get("prediction_wall_s"), "prediction_wall_s", allow_zero=True)
-    return ManifestEntry(where=where, file=_inside(folder, name, "file"), name=str(name), episode_id=eid, fps=fps,
-                         calibration=_inside(folder, values["calibration"], "calibration") if "calibration" in values else None,
-                         positions_csv=_inside(folder, values["positions_csv"], "positions_csv")
-                         if "positions_csv" in values else None,
-                         prediction_wall_s=wall)
-
-
-def _inside(folder: Path, relative: Any, field: str) -> Path:
-    """The path `relative` inside the manifest folder, refusing absolute paths, '..' and symlinks out."""
-    if not isinstance(relative, str):
-        raise InputError(f"{field} must be a path (string), got {relative!r}")
-    parts = Path(relative.replace("\\", "/"))
-    if parts.is_absolute() or relative.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", relative):
-        raise InputError(f"{field} path {relative} is absolute; give it relative to the manifest's folder")
-    if ".." in parts.parts:
-        raise InputError(f"{field} path {relative} contains '..'; it must stay inside the manifest's folder")
-    try:
-        return resolve_inside(folder, parts)
-    except InputError:
-        raise InputError(f"{field} path {relative} leads outside the manifest's folder (symlink)") from None
-
-
-def _positive_number(value: Any, field: str, allow_zero: bool = False) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{field} {value!r} is not a number") from None
-    if isinstance(value, bool) or not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise InputError(f"{field} must be a finite {'non-negative' if allow_zero else 'positive'} number, got {value!r}")
-    return number
+    >>> nearest_frames(np.array([0.0, 1 / 30, 2 / 30]), np.arange(6) / 60).tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
+    source_t_s, target_t_s = np.asarray(source_t_s, float), np.asarray(target_t_s, float)
+    period = float(np.median(np.diff(source_t_s))) if len(source_t_s) > 1 else math.inf
+    eps = 1e-9
+    end = source_t_s[-1] + (0.5 * period if math.isfinite(period) else 0.0) + eps
+    target = target_t_s[target_t_s <= end]
+    later = np.clip(np.searchsorted(source_t_s, target), 0, len(source_t_s) - 1)
+    earlier = np.clip(later - 1, 0, len(source_t_s) - 1)
+    take_later = np.abs(source_t_s[later] - target) < np.abs(target - source_t_s[earlier]) - eps
+    return np.where(take_later, later, earlier).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -306,27 +171,11 @@ def _positive_number(value: Any, field: str, allow_zero: bool = False) -> float 
 
 
 @dataclass(frozen=True)
-class _Probe:
-    """Facts probed from a video file by decoding every frame."""
-
-    width: int
-    height: int
-    sample_aspect_ratio: Fraction
-    codec: str
-    pix_fmt: str
-    container: str
-    container_fps: float | None
-    n_frames: int
-    t_s: np.ndarray
-    """Presentation time of each decoded frame in seconds, NaN where the file gives none."""
-
-
-@dataclass(frozen=True)
 class _Plan:
     entry: ManifestEntry
     meta: dict
     """The ground-truth episode's episode.json."""
-    probe: _Probe
+    probe: VideoProbe
     sha256: str
     t_s: np.ndarray
     """Source frame times used, from 0."""
@@ -364,7 +213,7 @@ def _plan(entry: ManifestEntry, contexts: dict[str, dict]) -> _Plan:
     if abs(aspect / (width / height) - 1) > MAX_ASPECT_MISMATCH:
         raise InputError(f"aspect ratio {probe.width}x{probe.height} ({aspect:.4f}) differs from the context's "
                          f"{width}x{height} ({width / height:.4f}) by more than {MAX_ASPECT_MISMATCH:.0%}")
-    t_s, timing = _source_times(probe, entry.fps)
+    t_s, timing = frame_times(probe, entry.fps)
     fps = int(meta["rates_hz"]["camera"])
     n_context = int(meta["n_frames"])
     source_index = nearest_frames(t_s, np.arange(n_context) / fps)
@@ -373,123 +222,24 @@ def _plan(entry: ManifestEntry, contexts: dict[str, dict]) -> _Plan:
         raise InputError(f"too short: covers {covered:.3f} s = {len(source_index)} of the context's {n_context} frames "
                          f"at {fps} fps (at least {MIN_COVERAGE:.0%} needed)")
     calibration, origin = _calibration(entry, camera, probe, (width, height))
-    positions = _read_positions(entry.positions_csv) if entry.positions_csv is not None else None
+    positions = read_positions(entry.positions_csv) if entry.positions_csv is not None else None
     return _Plan(entry=entry, meta=meta, probe=probe, sha256=sha256_file(entry.file), t_s=t_s, timing=timing,
                  source_index=source_index, calibration=calibration, calibration_origin=origin, positions=positions)
 
 
-def nearest_frames(source_t_s: np.ndarray, target_t_s: np.ndarray) -> np.ndarray:
-    """Index of the source frame nearest in time to each target time (ties: the earlier frame), for the
-    target times up to half a source period after the last source frame (trimmed, never padded).
-
-    >>> nearest_frames(np.array([0.0, 1 / 30, 2 / 30]), np.arange(6) / 60).tolist()
-    [0, 0, 1, 1, 2, 2]
-    """
-    source_t_s, target_t_s = np.asarray(source_t_s, float), np.asarray(target_t_s, float)
-    period = float(np.median(np.diff(source_t_s))) if len(source_t_s) > 1 else math.inf
-    eps = 1e-9
-    end = source_t_s[-1] + (0.5 * period if math.isfinite(period) else 0.0) + eps
-    target = target_t_s[target_t_s <= end]
-    later = np.clip(np.searchsorted(source_t_s, target), 0, len(source_t_s) - 1)
-    earlier = np.clip(later - 1, 0, len(source_t_s) - 1)
-    take_later = np.abs(source_t_s[later] - target) < np.abs(target - source_t_s[earlier]) - eps
-    return np.where(take_later, later, earlier).astype(np.int64)
-
-
-def scan_video(path: Path, keep_frames: bool = False, max_side_px: int | None = None
-               ) -> tuple[_Probe, np.ndarray | None, dict[str, str], int, int]:
-    """Decode every frame of `path` once: (probe, frames, metadata, rotation_deg, header_frames).
-
-    frames: (T, H, W, 3) uint8 RGB when `keep_frames` (scaled so the long side is at most `max_side_px`,
-    even sizes, INTER_AREA; not rotated), else None. metadata: container and stream tags. rotation_deg:
-    the display rotation of the first frame (0, 90, 180, 270). header_frames: the frame count the
-    container declares (0: none). Problems raise InputError without the file name (callers add it).
-    """
-    import av
-
-    frames, times, size, rotation, out_size = [], [], None, 0, None
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise InputError("no video stream (not a video file?)")
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            header_frames = int(stream.frames or 0)
-            metadata = {**{str(k): str(v) for k, v in container.metadata.items()},
-                        **{str(k): str(v) for k, v in stream.metadata.items()}}
-            for frame in container.decode(stream):
-                if size is None:
-                    size = (frame.width, frame.height)
-                    rotation = int(round(getattr(frame, "rotation", 0) or 0)) % 360
-                    out_size = _target_size(size, max_side_px)
-                elif (frame.width, frame.height) != size:
-                    raise InputError(f"frame size changes mid-stream ({size[0]}x{size[1]} -> {frame.width}x{frame.height})")
-                if keep_frames:
-                    if out_size != size:
-                        frame = frame.reformat(width=out_size[0], height=out_size[1], format="rgb24", interpolation="AREA")
-                    frames.append(frame.to_ndarray(format="rgb24"))
-                times.append(float(frame.time) if frame.time is not None else math.nan)
-            codec = stream.codec_context.name
-            pix_fmt = stream.codec_context.pix_fmt or ""
-            sar = stream.sample_aspect_ratio
-            rate = stream.average_rate or stream.guessed_rate
-            container_name = container.format.name
-    except InputError:
-        raise
-    except (av.FFmpegError, OSError, ValueError, UnicodeDecodeError) as error:
-        raise InputError(f"corrupt or undecodable video ({_reason(error)})") from None
-    if not times:
-        raise InputError("no frames could be decoded (corrupt or empty video)")
-    sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
-    probe = _Probe(width=size[0], height=size[1], sample_aspect_ratio=sar, codec=codec, pix_fmt=pix_fmt,
-                   container=container_name, container_fps=float(rate) if rate else None, n_frames=len(times),
-                   t_s=np.array(times))
-    return probe, (np.stack(frames) if keep_frames else None), metadata, rotation, header_frames
-
-
-def _target_size(size: tuple[int, int], max_side_px: int | None) -> tuple[int, int]:
-    """(width, height) scaled so the long side is at most `max_side_px` (even sizes), else `size`."""
-    w, h = size
-    if not max_side_px or max(w, h) <= max_side_px:
-        return size
-    f = max_side_px / max(w, h)
-    return max(2, int(round(w * f / 2)) * 2), max(2, int(round(h * f / 2)) * 2)
-
-
-def _probe(path: Path) -> _Probe:
+def _probe(path: Path) -> VideoProbe:
     probe, _, _, _, header_frames = scan_video(path)
     if header_frames and probe.n_frames < header_frames:
         raise InputError(f"truncated or corrupt: the container lists {header_frames} frames, only {probe.n_frames} decode")
     return probe
 
 
-def _source_times(probe: _Probe, fps: float | None) -> tuple[np.ndarray, dict]:
-    """Frame times from 0 (s) and how they were found: the manifest's fps, else the container's
-    timestamps, else the container's declared rate."""
-    t = probe.t_s
-    stamped = bool(np.all(np.isfinite(t))) and (len(t) == 1 or bool(np.all(np.diff(t) > 0)))
-    measured_fps = (len(t) - 1) / (t[-1] - t[0]) if stamped and len(t) > 1 else None
-    info = {"start_offset_s": float(t[0]) if stamped else None, "fps_from_timestamps": measured_fps,
-            "fps_container": probe.container_fps}
-    if fps is not None:
-        times, info["fps_used"], info["times_from"] = np.arange(len(t)) / fps, fps, "manifest fps (i / fps)"
-    elif stamped:
-        times, info["fps_used"], info["times_from"] = t - t[0], measured_fps, "container timestamps (pts)"
-    elif probe.container_fps:
-        times, info["fps_used"] = np.arange(len(t)) / probe.container_fps, probe.container_fps
-        info["times_from"] = "container frame rate (timestamps missing or not increasing)"
-    else:
-        raise InputError("no usable timestamps or frame rate in the file: give an fps column in the manifest")
-    info["period_s"] = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
-    return times, info
-
-
-def _calibration(entry: ManifestEntry, camera: dict, probe: _Probe, size: tuple[int, int]) -> tuple[dict, dict]:
+def _calibration(entry: ManifestEntry, camera: dict, probe: VideoProbe, size: tuple[int, int]) -> tuple[dict, dict]:
     """The camera calibration of the imported episode (context's size) and where it came from."""
     if entry.calibration is None:
         base, origin = camera, {"from": "context (the ground-truth episode's camera)"}
     else:
-        base = _read_calibration(entry.calibration)
+        base = read_calibration(entry.calibration)
         origin = {"from": "calibration file", "file": entry.calibration.name, "sha256": sha256_file(entry.calibration)}
         own = base["width_px"] / base["height_px"]
         video = probe.width * float(probe.sample_aspect_ratio) / probe.height
@@ -505,76 +255,6 @@ def _calibration(entry: ManifestEntry, camera: dict, probe: _Probe, size: tuple[
         "cy_px": float(K[1, 2]), "width_px": size[0], "height_px": size[1], "distortion": [0.0] * 5,
         "T_world_camera": [[float(v) for v in row] for row in base.get("T_world_camera", camera["T_world_camera"])],
     }, origin
-
-
-def _read_calibration(path: Path) -> dict:
-    name = path.name
-    if not path.is_file():
-        raise InputError(f"calibration file {name} not found")
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
-        raise InputError(f"calibration {name} is not valid JSON: {one_line(str(error))}") from None
-    if not isinstance(data, dict):
-        raise InputError(f"calibration {name} must be a JSON object with {', '.join(CALIBRATION_KEYS)}")
-    unknown = sorted(set(data) - set(CALIBRATION_KEYS) - set(OPTIONAL_CALIBRATION_KEYS))
-    missing = [k for k in CALIBRATION_KEYS if k not in data]
-    if unknown or missing:
-        raise InputError(f"calibration {name}: " + (f"missing {', '.join(missing)} " if missing else "")
-                         + (f"unknown key(s) {', '.join(unknown)} " if unknown else "")
-                         + f"(keys: {', '.join(CALIBRATION_KEYS + OPTIONAL_CALIBRATION_KEYS)})")
-    for key in CALIBRATION_KEYS:
-        value = data[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise InputError(f"calibration {name}: {key} must be a finite number, got {value!r}")
-    for key in ("fx_px", "fy_px", "width_px", "height_px"):
-        if data[key] <= 0:
-            raise InputError(f"calibration {name}: {key} must be positive, got {data[key]!r}")
-    for key in ("width_px", "height_px"):
-        if float(data[key]) != int(data[key]):
-            raise InputError(f"calibration {name}: {key} must be a whole number of pixels, got {data[key]!r}")
-    if data.get("model", "pinhole") != "pinhole":
-        raise InputError(f"calibration {name}: only the pinhole model is supported, got {data['model']!r}")
-    if "distortion" in data:
-        distortion = np.asarray(data["distortion"], float) if isinstance(data["distortion"], list) else None
-        if distortion is None or distortion.ndim != 1 or np.any(distortion != 0):
-            raise InputError(f"calibration {name}: lens distortion is not supported; undistort the video and give zeros")
-    if "T_world_camera" in data:
-        try:
-            T = np.asarray(data["T_world_camera"], float)
-        except (TypeError, ValueError):
-            T = None
-        if T is None or T.shape != (4, 4) or not np.all(np.isfinite(T)):
-            raise InputError(f"calibration {name}: T_world_camera must be a 4x4 matrix of numbers")
-        R = T[:3, :3]
-        if not np.allclose(T[3], [0, 0, 0, 1], atol=1e-9) or not np.allclose(R.T @ R, np.eye(3), atol=1e-4) \
-                or np.linalg.det(R) < 0:
-            raise InputError(f"calibration {name}: T_world_camera is not a rigid pose (rotation + translation, last row 0 0 0 1)")
-    return data
-
-
-def _read_positions(path: Path) -> dict[str, np.ndarray]:
-    name = path.name
-    if not path.is_file():
-        raise InputError(f"positions_csv {name} not found")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            reader.fieldnames = header
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"positions_csv {name} cannot be read: {one_line(str(error))}") from None
-    if sorted(header) != sorted(POSITION_COLUMNS):
-        raise InputError(f"positions_csv {name} must have exactly the columns {', '.join(POSITION_COLUMNS)}, "
-                         f"got {', '.join(header) or 'none'}")
-    try:
-        columns = {k: np.array([float(row[k]) for row in rows], float) for k in POSITION_COLUMNS}
-    except (TypeError, ValueError):
-        raise InputError(f"positions_csv {name} has a value that is not a number") from None
-    if len(rows) < 2 or not all(np.all(np.isfinite(v)) for v in columns.values()) or np.any(np.diff(columns["t_s"]) <= 0):
-        raise InputError(f"positions_csv {name} needs at least 2 rows of finite numbers with t_s increasing")
-    return columns
 
 
 # --------------------------------------------------------------------------------------------------
@@ -680,7 +360,7 @@ def _resampled(path: Path, counts: np.ndarray, size: tuple[int, int]) -> Iterato
                 for _ in range(int(counts[i])):
                     yield rgb
     except (av.FFmpegError, OSError) as error:
-        raise InputError(f"cannot decode video {path.name} on the second pass ({_reason(error)})") from None
+        raise InputError(f"cannot decode video {path.name} on the second pass ({decode_error_reason(error)})") from None
     if n < last + 1:
         raise InputError(f"video {path.name} gave fewer frames on the second pass than when it was checked")
 
@@ -700,8 +380,3 @@ def _move_into_place(staged: Path, final: Path) -> None:
 def _first_frame(path: Path) -> np.ndarray:
     """Frame 0 of a video as (H, W, 3) uint8 RGB."""
     return read_video(path, "rgb", max_frames=1)[0][0]
-
-
-def _reason(error: Exception) -> str:
-    """FFmpeg's reason without the errno and path PyAV adds."""
-    return one_line(getattr(error, "strerror", None) or str(error))

@@ -21,19 +21,25 @@ err = Console(stderr=True)
 @worldmodel_app.command()
 def train(
     data: Path = typer.Option(..., "--data", help="dataset whose sim episodes (with rgb) are the training data"),
-    minutes: float = typer.Option(..., "--minutes", help="wall-clock budget of this run in minutes"),
+    minutes: Optional[float] = typer.Option(None, "--minutes", help="wall-clock budget of this run in minutes"),
+    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="training steps of this run (reproducible: "
+                                                                     "the same steps give the same model)"),
     out_path: Path = typer.Option(..., "--out", help="checkpoint file (resumed from when it exists)"),
     seed: int = typer.Option(0, "--seed", help="training seed (batches, noise)"),
     threads: int = typer.Option(1, "--threads", help="torch CPU threads"),
     batch_size: int = typer.Option(16, "--batch-size", help="frames per training step"),
     export: Optional[Path] = typer.Option(None, "--export", help="also write a sampling-only copy (EMA weights as float16) here"),
 ) -> None:
-    """Train the world model on the sim episodes of a dataset for a wall-clock budget; checkpoints as it goes
-    and resumes from --out."""
+    """Train the world model on the sim episodes of a dataset for --max-steps steps and/or --minutes of wall
+    clock, whichever ends first; checkpoints as it goes and resumes from --out."""
     from realitygap.runtime.progress import progress_bar
 
-    if not minutes > 0:
+    if minutes is None and max_steps is None:
+        raise InputError("give a training budget: --max-steps and/or --minutes")
+    if minutes is not None and not minutes > 0:
         raise InputError(f"--minutes must be positive, got {minutes:g}")
+    if max_steps is not None and max_steps < 1:
+        raise InputError(f"--max-steps must be at least 1, got {max_steps}")
     if threads < 1:
         raise InputError(f"--threads must be at least 1, got {threads}")
     if batch_size < 1:
@@ -41,21 +47,25 @@ def train(
     from realitygap.worldmodel.train import TrainConfig, export_checkpoint
     from realitygap.worldmodel.train import train as run_training
 
-    config = TrainConfig(minutes=minutes, seed=seed, threads=threads, batch_size=batch_size)
+    config = TrainConfig(minutes=minutes, max_steps=max_steps, seed=seed, threads=threads, batch_size=batch_size)
+    in_seconds = config.minutes is not None  # the bar counts seconds of the time budget, else steps
+    bar_total = round(config.minutes * 60) if in_seconds else config.max_steps
     with progress_bar(err) as bar:
         loading = bar.add_task("read training episodes", total=None)
-        task = bar.add_task("train worldmodel", total=round(config.minutes * 60), visible=False)
+        task = bar.add_task("train worldmodel", total=bar_total, visible=False)
 
         def on_data(done: int, total: int) -> None:
             bar.update(loading, completed=done, total=total)
 
         def on_progress(p) -> None:
-            bar.update(task, visible=True, completed=min(round(p.elapsed_s), round(p.budget_s)),
-                       description=f"train worldmodel (s) step {p.step} loss {p.loss:.4f}")
+            done = round(p.elapsed_s) if in_seconds else p.run_steps
+            bar.update(task, visible=True, completed=min(done, bar_total),
+                       description=f"train worldmodel ({'s' if in_seconds else 'steps'}) step {p.step} loss {p.loss:.4f}")
 
         meta = run_training(data, out_path, config, on_progress=on_progress, on_data=on_data)
     run = meta["runs"][-1]
-    out.print(f"checkpoint {out_path}: {meta['steps']} steps ({run['steps']} in this run), loss {meta['final_loss']:.4f}, "
+    out.print(f"checkpoint {out_path}: {meta['steps']} steps ({run['steps']} in this run, stopped by {run['stopped_by']}), "
+              f"loss {meta['final_loss']:.4f}, "
               f"{meta['parameters']:,} parameters; this run {run['wall_s']:.0f} s wall, {run['process_cpu_s']:.0f} s process "
               f"CPU on {run['threads']} thread(s); data {meta['data']['episodes']} episodes, {meta['data']['frames']} frames")
     if export is not None:

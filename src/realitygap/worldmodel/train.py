@@ -1,4 +1,5 @@
-"""Training: conditional flow matching (rectified flow) on the sim episodes of a dataset, under a wall-clock budget.
+"""Training: conditional flow matching (rectified flow) on the sim episodes of a dataset, for a number of
+steps and/or a wall-clock budget (whichever ends first).
 
 Objective. A training example is (the first k frames c of a sim episode, the h frames before frame i,
 with Gaussian noise of a random level as the model's own imperfect frames will have, the frame time
@@ -10,15 +11,19 @@ used by the sampler is (x1_hat - x_tau) / (1 - tau), the rectified-flow target x
 x-prediction.
 
 Schedule. AdamW, linear warm-up over the first `warmup_steps` steps, then a cosine decay to 10 % over
-this run's budget (the learning rate follows elapsed wall time, so a run of M minutes anneals fully);
+this run's budget (the learning rate follows run steps / `max_steps` when it is given, so the schedule
+never reads the clock; else elapsed / `minutes`, so a run of M minutes anneals fully);
 an exponential moving average of the weights (`ema_decay`) is what the sampler uses. Mixed precision
 (bfloat16 autocast) where the CPU supports it natively (AVX-512 BF16 / AMX), else float32.
 
-Determinism. Step n's batch, noise and flow times come from `np.random.SeedSequence([seed, n])`, so a
-resumed run draws what an uninterrupted run would have drawn; the wall-clock budget decides how many
-steps a run takes. Checkpoints (every `checkpoint_every` steps and at the end) are written atomically
-and hold everything needed to resume: weights, EMA, optimizer state, step count and the ledger
-(steps, wall and process CPU seconds, threads, data, loss) of every run.
+Determinism. The initial weights are drawn from `seed`, and step n's batch, noise and flow times from
+`np.random.SeedSequence([seed, n])`, so a resumed run draws what an uninterrupted run would have drawn.
+A run with `max_steps` takes the same steps with the same learning rates every time (on one machine and
+thread count: the same weights) unless `minutes` runs out first; a run bounded by the wall clock alone
+takes as many steps as the machine's speed allows. Checkpoints (every `checkpoint_every` steps and at
+the end) are written atomically and hold everything needed to resume: weights, EMA, optimizer state,
+step count and the ledger (steps, the budget that stopped the run, wall and process CPU seconds,
+threads, data, loss) of every run.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from realitygap.runtime.errors import InputError
 from realitygap.worldmodel.model import ModelConfig
@@ -46,7 +51,8 @@ class TrainConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    minutes: float = Field(gt=0.0, description="wall-clock budget of this run")
+    minutes: float | None = Field(None, gt=0.0, description="wall-clock budget of this run in minutes")
+    max_steps: int | None = Field(None, ge=1, description="training steps of this run")
     seed: int = 0
     threads: int = Field(1, ge=1, le=256)
     batch_size: int = Field(16, ge=1, le=1024)
@@ -62,6 +68,12 @@ class TrainConfig(BaseModel):
     bf16: bool | None = None
     """bfloat16 autocast; None: where the CPU supports it natively."""
 
+    @model_validator(mode="after")
+    def _has_a_budget(self) -> TrainConfig:
+        if self.minutes is None and self.max_steps is None:
+            raise ValueError("a training run needs a budget: minutes and/or max_steps")
+        return self
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -71,6 +83,7 @@ class Progress:
     run_steps: int
     elapsed_s: float
     budget_s: float
+    """The wall-clock budget (inf without one)."""
     loss: float
 
 
@@ -82,8 +95,7 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
     import torch
 
     started_wall, started_cpu = time.perf_counter(), time.process_time()
-    if not config.minutes > 0:
-        raise InputError(f"the training budget must be positive, got {config.minutes:g} minutes")
+    _check_budget(config)
     torch.set_num_threads(config.threads)
     torch.set_flush_denormal(True)
     out = Path(out)
@@ -106,7 +118,7 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
                               lambda prompts: load_encoder().encode(prompts), on_data)
     data_load_s = time.perf_counter() - started_wall
 
-    model = FrameDenoiser(model_config)
+    model = _initial_model(model_config, config.seed)
     ema = FrameDenoiser(model_config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     step, history, runs = 0, [], []
@@ -122,9 +134,9 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
     ema.requires_grad_(False)
     bf16 = _native_bf16() if config.bf16 is None else config.bf16
 
-    budget_s = config.minutes * 60.0
+    budget_s = config.minutes * 60.0 if config.minutes is not None else math.inf
     loop_start = time.perf_counter()
-    run_steps, smoothed = 0, math.nan
+    run_steps, smoothed, stopped_by = 0, math.nan, None
     k = model_config.conditioning_frames
 
     def save() -> dict:
@@ -132,7 +144,8 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
             "format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_VERSION,
             "model_config": model_config.model_dump(mode="json"), "parameters": count_parameters(model),
             "steps": step, "final_loss": smoothed, "loss_history": history,
-            "runs": runs + [_run_record(config, data.summary, run_steps, started_wall, started_cpu, data_load_s, bf16)],
+            "runs": runs + [_run_record(config, data.summary, run_steps, started_wall, started_cpu, data_load_s, bf16,
+                                        stopped_by)],
             "data": data.summary, "seed": config.seed,
         }
         meta["wall_s"] = sum(r["wall_s"] for r in meta["runs"])
@@ -144,9 +157,10 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
 
     while True:
         elapsed = time.perf_counter() - loop_start
-        if elapsed >= budget_s:
+        stopped_by = _stopped_by(config, run_steps, elapsed)
+        if stopped_by is not None:
             break
-        lr = _learning_rate(config, step, elapsed / budget_s)
+        lr = _learning_rate(config, step, _budget_fraction(config, run_steps, elapsed))
         for group in optimizer.param_groups:
             group["lr"] = lr
         rng = np.random.default_rng(np.random.SeedSequence([config.seed, step]))
@@ -237,6 +251,43 @@ def checkpoint_metadata(checkpoint: dict) -> dict:
     return {k: v for k, v in checkpoint.items() if k not in ("weights", "ema", "optimizer")}
 
 
+def _check_budget(config: TrainConfig) -> None:
+    """One clear error for a budget that allows no training (a config built without validation)."""
+    if config.minutes is None and config.max_steps is None:
+        raise InputError("the training run needs a budget: minutes and/or max_steps")
+    if config.minutes is not None and not config.minutes > 0:
+        raise InputError(f"the training budget must be positive, got {config.minutes:g} minutes")
+    if config.max_steps is not None and not config.max_steps >= 1:
+        raise InputError(f"the training budget must be at least one step, got max_steps {config.max_steps}")
+
+
+def _stopped_by(config: TrainConfig, run_steps: int, elapsed_s: float) -> str | None:
+    """'max_steps' or 'minutes' once that budget of the run is spent, else None (steps are checked first)."""
+    if config.max_steps is not None and run_steps >= config.max_steps:
+        return "max_steps"
+    if config.minutes is not None and elapsed_s >= config.minutes * 60.0:
+        return "minutes"
+    return None
+
+
+def _budget_fraction(config: TrainConfig, run_steps: int, elapsed_s: float) -> float:
+    """How far the run is through its budget, for the schedule: steps / max_steps when given, else elapsed / minutes."""
+    if config.max_steps is not None:
+        return run_steps / config.max_steps
+    return elapsed_s / (config.minutes * 60.0)
+
+
+def _initial_model(model_config: ModelConfig, seed: int):
+    """A new FrameDenoiser whose initial weights are drawn from `seed` (torch's global generator is left as it was)."""
+    import torch
+
+    from realitygap.worldmodel.model import FrameDenoiser
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return FrameDenoiser(model_config)
+
+
 def _native_bf16() -> bool:
     """Whether this CPU runs bfloat16 convolutions natively (oneDNN: AVX-512 BF16 or AMX)."""
     import torch
@@ -267,13 +318,15 @@ def _update_ema(ema, model, decay: float, step: int) -> None:
 
 
 def _run_record(config: TrainConfig, data: dict, run_steps: int, started_wall: float, started_cpu: float,
-                data_load_s: float, bf16: bool) -> dict:
+                data_load_s: float, bf16: bool, stopped_by: str | None) -> dict:
+    """The ledger of one run; `stopped_by` is the budget that ended it ('max_steps', 'minutes'; None while running)."""
     import torch
 
     from realitygap import __version__
 
     return {
-        "train_config": config.model_dump(mode="json"), "steps": run_steps, "threads": config.threads,
+        "train_config": config.model_dump(mode="json"), "steps": run_steps, "stopped_by": stopped_by,
+        "threads": config.threads,
         "wall_s": round(time.perf_counter() - started_wall, 3),
         "process_cpu_s": round(time.process_time(), 3),
         "run_cpu_s": round(time.process_time() - started_cpu, 3),
