@@ -27,8 +27,8 @@ from realitygap.runtime.errors import InputError
 
 EPISODE_JSON = "episode.json"
 DEFAULT_MAX_SIDE_PX = 960
-"""Frames larger than this (long side, px) are downscaled while decoding: a 1080p clip runs at ~175 instead
-of ~100 frames/s on one core (benchmarks/measure.py)."""
+"""Frames larger than this (long side, px) are downscaled while decoding, for speed (measured: docs/twins.md,
+benchmarks/measure.py)."""
 
 
 class ClipOptions(BaseModel):
@@ -48,8 +48,8 @@ class ClipOptions(BaseModel):
     """Frames a..b-1."""
     length_m: Optional[float] = None
     max_side_px: int = Field(default=DEFAULT_MAX_SIDE_PX, ge=0)
-    """Downscale frames to this long side while decoding, 0: never (speed; on a 1080p drop the g error
-    went from +0.09 % at full size to +0.13 % at 960 px, benchmarks/measure.py)."""
+    """Downscale frames to this long side while decoding, 0: never (speed, at little cost in accuracy;
+    see docs/twins.md)."""
     seed: int = 0
 
 

@@ -105,16 +105,16 @@ def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.
     median colour inside 0.5 r and B the median of the ring 1.3 r + 3 .. 1.6 r + 6 px, in frames whose
     ring is uniform and whose contrast |F - B| is near the best (`coverage_radius_px`). The tracker's
     own area (used without `frames` or with fewer than 3 such frames) counts every pixel of the colour
-    model as whole, and yuv420p's half-resolution chroma makes that 2-5 % wide; over the floor, a
-    ball's shaded underside meets its shadow and reads 10 % small.
+    model as whole, and yuv420p's half-resolution chroma makes that too wide; over the floor, a
+    ball's shaded underside meets its shadow and reads small.
 
     A sphere of radius R whose centre is at depth Z and p = tan(angle off the optical axis) subtends
     tan(beta) = R / (Z sqrt(1 + p^2)) (to first order), and its image's equivalent radius is
     f tan(beta) (1 + p^2)^(3/4) (`realitygap.measure.backproject`), so r = r0 (1 + p^2)^(1/4) with
-    r0 = f R / Z, the radius that gives the scale f / Z of the object's plane (+2.9 % at p = 0.34,
-    observed +3 % on rendered frames). p = d / f, d the distance from the image centre (taken as the
-    principal point), f assumed `ASSUMED_FOCAL_DIAGONALS` image diagonals (a phone's main camera,
-    ~80 deg diagonal field of view; a wrong f by +-50 % moves r0 by ~+-1 % at p = 0.3).
+    r0 = f R / Z, the radius that gives the scale f / Z of the object's plane (+2.9 % at p = 0.34).
+    p = d / f, d the distance from the image centre (taken as the principal point), f assumed
+    `ASSUMED_FOCAL_DIAGONALS` image diagonals (a phone's main camera, ~80 deg diagonal field of view;
+    a wrong f by +-50 % moves r0 by ~+-1 % at p = 0.3).
     r0 = median of the corrected radii over the whole frames (visible fraction >= 0.9) without the
     fastest third (motion blur), at most `SIZE_FRAMES` of them. Uncertainty: their spread (1.4826 MAD)
     over sqrt(n), relative.

@@ -24,8 +24,8 @@ Metrics between predicted masks P_t and ground-truth masks G_t (same T, H, W):
     weighted spatial   sum_px min(w_P, w_G) / sum_px max(w_P, w_G),  w = (1/T) sum_t M_t in [0, 1]
     MSE                (1/T) sum_t mean_(px, channel) ((p_t - g_t) / 255)^2     (on the RGB frames)
 Masks see fast motion only: an edge moving by less than about 2-3 px per frame leaves difference
-bands thinner than the 5 px opening and is erased (a disc at 2 px/frame on a 128 px frame shows no
-mask at all), so slow starts and objects at rest count as "no motion".
+bands thinner than the 5 px opening and is erased, so slow starts and objects at rest count as
+"no motion" (an example is in docs/twins.md).
 An IoU whose union is empty is 1 (both videos agree that nothing moves); for the spatiotemporal
 IoU this holds frame by frame, so frames where neither video moves count as perfect.
 

@@ -4,16 +4,18 @@ Law: apex heights of the ball's lowest point h_k = h e^(2k) (k = 1, 2, 3), impac
 t_1 = sqrt(2h/g), t_(k+1) = t_k + 2 e^k sqrt(2h/g).
 
 MuJoCo contacts are soft, so e is not a MuJoCo parameter. We use a linear spring-damper contact
-(negative solref = -stiffness, -damping, in constraint-space acceleration units; constant
-impedance 0.95 via solimp) and *calibrate* the damping: a Brent root search on a one-impact
-MuJoCo simulation at the episode's timestep and impact speed finds the damping whose velocity
-ratio equals e. The analytic spring-damper value exp(-pi zeta / sqrt(1 - zeta^2)) is off by up
-to 30 % for low e, because a unilateral contact lets go before the spring is unloaded; and with
-gravity acting during contact, one damping gives e falling by 4 % from the first to the third
-bounce at e = 0.4. So the damping is *scheduled*: before each impact (ball falling, above the
-floor) `control` sets the damping calibrated for the impact speed sqrt(vz^2 + 2 g z), rounded
-to 0.01 m/s. A fine physics step (<= 1/48000 s) keeps the phase-of-impact jitter of e below
-0.6 %. Impacts slower than 0.3 m/s keep the last damping.
+(negative solref = -stiffness, -damping, in constraint-space acceleration units; stiffness 2e5,
+constant impedance 0.95 via solimp) and *calibrate* the damping: a Brent root search on a one-impact
+MuJoCo simulation at the episode's timestep, impact speed and gravity finds the damping whose velocity
+ratio equals e. The analytic spring-damper value exp(-pi zeta / sqrt(1 - zeta^2)) is not used: a
+unilateral contact lets go before the spring is unloaded, so it misses e, most at low e. And with
+gravity acting during contact, the ratio one damping gives depends on the impact speed, so e would
+drift from bounce to bounce. So the damping is *scheduled*: before each impact (ball falling, above
+the floor) `control` sets the damping calibrated for the impact speed sqrt(vz^2 + 2 g z), rounded
+to 0.01 m/s; impacts slower than 0.3 m/s (`MIN_SCHEDULED_SPEED_M_S`) keep the last damping. The fine
+physics step (<= 1/48000 s) makes e nearly independent of where within a step the impact falls.
+
+Development measurements behind these settings: docs/twins.md.
 """
 
 from __future__ import annotations

@@ -14,44 +14,38 @@ They are not part of the instance and sit inside the chassis outline (outer tyre
 the body side), so they never hide the chassis from the camera on the -y side (visible fraction 1).
 
 Initial state (`initialize`): chassis velocity v along +x and every wheel spinning at v / r, so the
-car rolls without slip from the first step (tyres just touching the road; they sink 0.1 mm).
-Before t_r nothing acts along x: the hinges have no damping, friction loss or armature and the
-tyre contacts have condim 3 (no rolling or spin friction), so the speed stays v (measured: brake
-speed = v to 1e-5).
+car rolls without slip from the first step (tyres just touching the road). Before t_r nothing acts
+along x: the hinges have no damping, friction loss or armature and the tyre contacts have condim 3
+(no rolling or spin friction), so the speed stays v.
 
 Brake (`control`): from the first control tick at or after t_r (at most one base tick late,
 <= 1/1200 s: <= 8 mm at 10 m/s) every wheel hinge gets a dry-friction torque (joint `frictionloss`)
 of 3000 Nm, about twice the largest road torque on a locked wheel (front wheel at mu = 1 with load
-transfer: 1.0 * 4.9 kN * 0.31 m = 1.5 kNm), so the wheels spin down within about 25 ms and stay
-(nearly) locked: dry friction is a constraint solved together with the contacts. Rejected: a large
-joint damping switched on at speed (its explicit torque enters the constraint solver and launched
-the car into the air), a joint-limit lock (the abrupt stop bounces the car: distance errors 14 %),
-and other brake torques (2000 Nm: distance error 1.9 %, 5000 Nm: 1.2 %; the onset transient grows).
+transfer: 1.0 * 4.9 kN * 0.31 m = 1.5 kNm), so the wheels spin down quickly and stay (nearly)
+locked: dry friction is a constraint solved together with the contacts. Not used: a large joint
+damping switched on at speed (its explicit torque enters the constraint solver and launches the car
+into the air), a joint-limit lock (the abrupt stop bounces the car), and weaker or stronger brake
+torques (the onset transient grows).
 
 Friction model. Tyre-road contacts are explicit <pair>s (wheel contact geom, floor), so mu is the
 tyre-road friction exactly, whatever the floor's own friction; condim 3, elliptic cone, impratio 1,
-10 noslip iterations (without noslip the stopping time is off by up to 4.8 %). The contact geom is
-an invisible ellipsoid with the tyre's radius in the rolling plane, inside the tyre cylinder: it
-touches the road at one point, where a horizontal cylinder touches it at both rim edges and the
-contact jumps between them (stopping-time error 2.9 % with cylinder contacts).
-MuJoCo's friction is a soft velocity constraint with reference acceleration -b * slip velocity.
+10 noslip iterations (without noslip the stopping time drifts). The contact geom is an invisible
+ellipsoid with the tyre's radius in the rolling plane, inside the tyre cylinder: it touches the road
+at one point, where a horizontal cylinder touches it at both rim edges and the contact jumps between
+them. MuJoCo's friction is a soft velocity constraint with reference acceleration -b * slip velocity.
 With the default b (about 100 /s) a car sliding at several m/s "wants" hundreds of m/s^2 of
 tangential acceleration, and the convex cone turns the excess into a normal push: the tyres hop
-off the road (out of contact on 95 % of the skid steps; errors: distance 4.0 %, time 9.4 %,
-deceleration 6.3 %). So b is *scheduled* in `control`, every base tick, from the chassis speed:
+off the road. So b is *scheduled* in `control`, every base tick, from the chassis speed:
 b = 3 mu g / |v| (capped at 1 / timestep), a friction reference 3x what Coulomb friction can deliver,
-so sliding friction saturates at mu N while the push stays small (factor 2: errors up to 1.9 %, 4:
-up to 5 %). Normal contact: solref (0.01, 1), solimp (0.9, 0.95, 0.001) (solref 0.02: deceleration
-error 1.3 %). Physics step: the clock's 1/1200 s (the default 1 ms limit); the law holds as well at
-1/2400 and 1/4800 s (errors <= 0.9 %).
+so sliding friction saturates at mu N while the push stays small. Normal contact: solref (0.01, 1),
+solimp (0.9, 0.95, 0.001) (half MuJoCo's default time constant). Physics step: the clock's
+1/1200 s (the default 1 ms limit); the law needs no finer step.
 
-Measured against the law over 162 parameter points (12 corners/interior points + 150 random,
-1/1200 s): stopping distance within 0.32 %, stopping time 0.63 %, skid deceleration 0.33 %,
-brake-onset speed 1e-5; chassis pitch < 0.001 rad, height change < 1 mm.
 Known artefact: the residual push makes the rear tyres lose contact for single steps, periodically,
-on about half of the skid steps (height change < 1 mm, invisible). The mean force is right, but an
-accelerometer sampled instantaneously every 6th step aliases it: the mean specific force over the
-skid is off by up to 18 % at some parameter points (the IMU should average over its period).
+on part of the skid (the chassis height barely changes: invisible). The mean force is right, but
+an instantaneous accelerometer sample aliases it; the IMU reads period means (`realitygap.sim.imu`).
+
+Development measurements behind these settings: docs/twins.md.
 """
 
 from __future__ import annotations
@@ -97,7 +91,7 @@ BRAKE_TORQUE_NM = 3000.0
 BRAKE_SOLIMP = (0.99, 0.9999, 0.001)
 BRAKE_SOLREF = (0.02, 1.0)
 """Brake (hinge frictionloss) constraint: impedance near 1 (stiff); default time constant (a stiffer
-0.002-0.005 s stops the wheels more abruptly: distance errors 1.2-1.9 %)."""
+one stops the wheels more abruptly, and the distance suffers)."""
 FRICTION_REFERENCE_FACTOR = 3.0
 """Scheduled friction reference b = factor * mu g / |v| (see module docstring)."""
 MAX_FRICTION_DAMPING_STEPS = 1.0
@@ -277,8 +271,7 @@ def car_mjcf(colour: str) -> str:
     cylinder `wheel_<w>_tyre` (carries the wheel's mass) and an invisible contact ellipsoid
     `wheel_<w>_contact` (group 3, massless) with the same radius in the rolling plane, inside the
     cylinder. The ellipsoid touches the road at one point (a horizontal cylinder touches it at its
-    two rim edges, and the contact jumps between them as the car rolls about x: stopping-time error
-    up to 2.9 % with cylinder contacts against 0.6 % with the ellipsoid).
+    two rim edges, and the contact jumps between them as the car rolls about x).
 
     No geom collides by default: the tyre-road contacts are explicit pairs (`tyre_road_pairs_mjcf`).
     """

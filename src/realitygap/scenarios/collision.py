@@ -15,35 +15,34 @@ widest case; they are 0.12 m tall so that they are not thin strips); the episode
 approach time (0.67 s to 2 s), so the impact is in the middle. The two colours must differ
 (`check_combination`): the tracker tells the pucks apart by colour.
 
-Physics settings (measured with MuJoCo 4.0.0):
+Physics settings:
 - Puck-floor: frictionless (condim 1: normal force only; the puck geoms win with priority 1),
   the drop scenario's over-damped soft contact (solref -2e5 -3600, solimp 0.95). The pucks only
   rest on the floor; A's x velocity stays exactly v until the impact (no friction, no air).
 - Puck-puck: MuJoCo's cylinder-cylinder collision (general convex, one point) puts the contact
-  on the upper rim (normal 0.2 % off x; measured with 0.04 m pucks): the pucks pitched and spun at 0.7 rad/s.
-  So the visible cylinders do not collide with each other (contype 2 / conaffinity 1: floor
-  only). Each puck carries a massless sphere "bumper" of radius 0.05 m (< half the height) inside it, internally
+  on the upper rim, slightly off the x axis, so colliding cylinders pitch and spin. So the visible
+  cylinders do not collide with each other (contype 2 / conaffinity 1: floor only). Each puck
+  carries a massless sphere "bumper" of radius 0.05 m (< half the height) inside it, internally
   tangent to the rim at the impact point (A's front, B's back; hidden inside the cylinder); one
   explicit <contact><pair> of the bumpers gives MuJoCo's analytic sphere-sphere contact,
-  touching exactly when the rims touch, on the centre line, normal along x: the pucks' angular
-  velocity stays below 1e-10 rad/s.
+  touching exactly when the rims touch, on the centre line, normal along x: the pucks do not turn.
 - Restitution is not a MuJoCo parameter (see bounce.py): the pair is a linear spring-damper
   (negative solref = -stiffness, -damping in constraint-space acceleration units, constant
   impedance 0.95), natural frequency sqrt(0.95 * 2e5) = 436 rad/s (7 ms contact, at most 7 mm
-  overlap at 3 m/s). In constraint space this contact is mass- and speed-independent (measured:
-  the same e to 1e-12 for m_B/m_A 0.5..2 and v 0.5..3 m/s), but e depends on where within a
-  timestep the first penetration falls: +-1 % at 1/9600 s (+-0.2 % at 1/48000 s), and it jumps
-  where that phase wraps (the damping force acts from the first penetrating step). Layouts hit
-  that wrap: at v <= 1 m/s the impact is at exactly 1 s = 9600 steps, and a calibration at
-  another phase put v_B' off by 1.1 % (e = 0.3). So the damping is calibrated by a Brent
+  overlap at 3 m/s). In constraint space this contact is mass- and speed-independent, but e
+  depends on where within a timestep the first penetration falls, and it jumps where that phase
+  wraps (the damping force acts from the first penetrating step). Layouts hit that wrap: at
+  v <= 1 m/s the impact is at exactly 1 s = 9600 steps. So the damping is calibrated by a Brent
   search on a one-impact MuJoCo simulation of the episode's own pucks at the episode's timestep
-  whose approach reproduces the episode's positions bit for bit (`_ImpactSimulation`); the
-  twin then meets the law to 1e-10. e = 1 is the zero-damping limit, where the simulated e is
-  1 +- 0.0003 (a symplectic spring); damping cannot be negative in MuJoCo, so a target above
-  the zero-damping value takes zero damping.
-- Timestep 1/9600 s (`max_timestep_s`): 70 steps per contact (at 1/1200 s, 8 steps, e = 1
-  came out as 0.984..1.017 with the phase), and the over-damped floor contact needs
-  damping * timestep < 1 (as in drop).
+  whose approach reproduces the episode's positions bit for bit (`_ImpactSimulation`); the twin
+  then meets the law to the root search's tolerance. e = 1 is the zero-damping limit (a symplectic
+  spring); damping cannot be negative in MuJoCo, so a target above the zero-damping value takes
+  zero damping.
+- Timestep 1/9600 s (`max_timestep_s`): 70 steps per contact (at 1/1200 s, 8 steps per contact,
+  e varies with the phase), and the over-damped floor contact needs damping * timestep < 1 (as in
+  drop).
+
+Development measurements behind these settings (MuJoCo 4.0.0): docs/twins.md.
 """
 
 from __future__ import annotations
@@ -343,8 +342,8 @@ def calibrated_damping(restitution: float, speed_m_s: float, mass_ratio: float, 
 class _ImpactSimulation:
     """The episode's pucks, simulated from the episode's initial state up to just before the impact.
 
-    e depends on where within a step the first penetration falls (+-1 % at 1/9600 s; and the
-    damping force acts from the first penetrating step, so e jumps where that phase wraps).
+    e depends on where within a step the first penetration falls (and the damping force acts from
+    the first penetrating step, so e jumps where that phase wraps).
     Simulating the approach with the same model, timestep and start reproduces the episode's
     positions bit for bit (before the impact A's x acceleration is exactly 0; the runner's extra
     mj_forward calls and rig sites do not change the state), so each evaluation restores the

@@ -30,10 +30,10 @@ from realitygap.scenarios.world import COLOUR_NAMES, ball_body_mjcf, vertical_mo
 
 # Over-damped soft contact (negative solref = -stiffness, -damping; constant impedance 0.95):
 # natural frequency sqrt(0.95 * 2e5) = 436 rad/s, damping 3600 /s (ratio 3.9). A spring-damper
-# contact lets go while the spring is still compressed, so a critically damped contact (918 /s)
-# still hops 42 mm after a 3 m drop; at 3600 /s the hop is below 0.01 mm. The explicit contact
-# damping needs damping * timestep << 1, hence the 1/9600 s step (at 1/1200 s the "dead" ball
-# rebounds with e = 0.25; at 7200 /s and 1/4800 s it is unstable).
+# contact lets go while the spring is still compressed, so even a critically damped contact
+# (918 /s) throws the ball back up; at ratio 3.9 it stays down. The explicit contact damping needs
+# damping * timestep << 1, hence the 1/9600 s step (coarser steps rebound or go unstable).
+# Development measurements behind these settings: docs/twins.md.
 DROP_CONTACT = {"solref": (-2.0e5, -3600.0), "solimp": (0.95, 0.95, 0.001)}
 DROP_MAX_TIMESTEP_S = 1.0 / 9600.0
 

@@ -22,7 +22,7 @@ the camera centre and that edge, i.e. when the ball centre's distance to the pla
 centre is >= r from it). The plane meets the path at x_e = e (-cy) / (y_f - cy) (camera at
 (0, cy), edge at (e, y_f)), and the centre is r from it at x_e -+ r L / (y_f - cy), with L the
 horizontal distance from the camera to the edge. The planes are vertical, so the ball's
-height (and its 0.02 mm contact sink) does not enter. The cruder "projected extreme rays"
+height (and its small contact sink) does not enter. The cruder "projected extreme rays"
 approximation (ball centre +- r along x) is off by r (L / (y_f - cy) - 1), up to 1.8 mm over the
 domain (6 ms at 0.3 m/s): the tangent-plane form is used. The top of the wall
 hides the top of the ball with >= 0.2 m to spare (checked in `occlusion_geometry`); the bottom
@@ -37,12 +37,13 @@ default `CameraConfig` (45 deg, square image, margin 1.3; 32x32, 96x96 and 256x2
 same camera); `occlusion_geometry(..., camera=...)` gives the events for any other camera.
 The motion box itself (the path length X) is solved for the default camera.
 
-Physics settings (measured, rolling 3 s on a 1 ms step): a stiff, critically damped soft contact
-(solref 0.005 s / 1.0, solimp 0.95 0.99 0.001) sinks the ball 0.02 mm and keeps the speed
-within 8e-5 (relative) of v at r = 0.04..0.1, v = 0.3..2 m/s; MuJoCo's default contact (0.02 s,
-solimp 0.9 0.95) sinks it 0.37 mm and loses 0.13 % of the speed. condim 3 (the default):
-sliding friction only, so nothing brakes a ball that rolls without slipping. The default 1 ms
+Physics settings: a stiff, critically damped soft contact (solref 0.005 s / 1.0, solimp 0.95 0.99
+0.001) keeps the ball's sink into the floor and its loss of speed far below what the law can see;
+MuJoCo's default contact (0.02 s, solimp 0.9 0.95) sinks it deeper and slows it. condim 3 (the
+default): sliding friction only, so nothing brakes a ball that rolls without slipping. The default
 step is fine (no finer step needed); no drag (density = viscosity = 0 in the world).
+
+Development measurements behind these settings: docs/twins.md.
 """
 
 from __future__ import annotations

@@ -14,30 +14,27 @@ x(flight time). Written as x = v cos(theta) E1(t), z = v sin(theta) E1(t) - g E2
 E1 = (1 - e^(-k t)) / k and E2 = (t - E1) / k, which tend to t and t^2 / 2 as k -> 0 (a series is
 used below k t = 1e-4, where the closed form cancels), so k = 0 is the no-drag law.
 
-Physics settings, and why (worst relative errors on six points over the domain, drag on and off):
+Physics settings, and why:
 - Drag is exact linear damping, not a force set per tick: the ball hangs on three world-axis slide
   joints (plus a ball joint for its rotation) whose damping c = k m is MuJoCo's passive force
   -c qdot = -k m v, recomputed every physics step and integrated implicitly by the Euler
-  integrator. Measured worst range / apex / flight-time error with drag 0.026 % / 0.056 % / 0.026 % at
-  1/9600 s. A force -k m v written into data.xfrc_applied in `control` (constant over each
-  1/1200 s tick) measured 0.050 % / 0.079 % / 0.050 %: fine too, but it is a controller, not the
-  model. MuJoCo's fluid model with density 0 is also exactly linear (measured: its viscous force
-  is -1.46 mu v for a 0.1 m ball, i.e. 3 pi mu times the side of the ball's equivalent inertia
-  box, 1.549 r), but it needs the global viscosity back-computed from that box convention and also
-  damps the rotation. Slide joints, unlike a free joint's damping, leave the rotation undamped.
-  Over the six test points, drag on and off, through the episode runner the worst errors are
-  0.075 % / 0.151 % / 0.075 %, all at the shortest no-drag flight (v = 2 m/s, 20 deg: the Euler
-  step below).
+  integrator. A force -k m v written into data.xfrc_applied in `control` (constant over each
+  1/1200 s tick) would work too, but it is a controller, not the model. MuJoCo's fluid model with
+  density 0 is also exactly linear (its viscous force is 3 pi mu times the side of the ball's
+  equivalent inertia box, 1.549 r), but it needs the global viscosity back-computed from that box
+  convention and also damps the rotation. Slide joints, unlike a free joint's damping, leave the
+  rotation undamped.
 - Step 1/9600 s: the semi-implicit Euler step lands the ball one step early (z(t) = v t -
   g t (t + h) / 2), 0.6 % of the shortest flight (0.14 s) at 1/1200 s, 0.075 % at 1/9600 s; and
   the over-damped landing contact (drop's, no rebound) needs that step (see drop.py).
 - Launch: the ball starts touching the floor; the contact is separating (v sin theta > 0) so it
-  pushes nothing and, with no normal force, its friction is zero (measured flight time error
-  without drag: -0.008 % to -0.075 %, the Euler step above).
+  pushes nothing and, with no normal force, its friction is zero.
 - After landing the ball rolls on (friction 1 >= (2/7) cot(theta) stops the slip at impact): at
   5/7 of its horizontal landing speed, slowed by the drag as e^(-5 k t / 7) (the drag acts on
   the mass m, the rolling inertia is 7 m / 5). `law_position` continues with that roll; the
   scored law is the flight.
+
+Development measurements behind these settings: docs/twins.md.
 """
 
 from __future__ import annotations

@@ -31,19 +31,17 @@ and a flat cone (exponent 0, cutoff LIGHT_CUTOFF_DEG); there is no other light (
 umbra is the ambient floor (0.147 -> 37/255: dark, not black) and the brightest floor is
 rho (0.35 + 0.45 + 1) = 0.76 < 1 for any camera orientation: no channel saturates.
 `floor_pixel_terms` evaluates the model per pixel; MuJoCo evaluates n . l per vertex of the floor's
-render grid and interpolates (Gouraud). With world_mjcf's 4 m grid the measured diffuse term is off
-by -16 % .. +15 % (the pool of light is a blur of 4 m cells); FLOOR_GRID_M = 0.35 brings it to
--3.5 % .. +2 % for 1.35x the render cost (0.25 m: +-2.3 %, 0.5 m: +-6 %). Linearity in s holds at
-any grid (measured residual < 1 % of the range per pixel, 8-bit rounding).
+render grid and interpolates (Gouraud). On world_mjcf's default 4 m grid the pool of light is a blur
+of 4 m cells; FLOOR_GRID_M = 0.35 m follows the per-pixel model closely at a moderate render cost
+(a finer grid gains little and costs more). Linearity in s holds at any grid.
 
 Shadow map. MuJoCo renders a spot light's shadow map with a square frustum of full angle
 2 * cutoff * shadowscale (0.6) = 72 deg, i.e. +-0.73 H on the floor, which contains every shadow of
 this domain (at most 0.69 H from the lamp's foot; checked at import). SHADOW_MAP_SIZE = 1024 texels
-gives 2.8-4.3 mm per texel on the floor. The shadow centroid measured from 256x256 frames is
-pixel-limited, not texel-limited, at 512-2048 (max x error 3.7-5.6 mm at the worst corner).
-Per-frame cost of a full-rig 256x256 episode relative to `drop` (same run, this 2-core machine,
-software GL): 1024 map + 4 m grid 1.2x; 1024 map + 0.35 m grid 1.65x (chosen: 21 vs 13 ms/frame);
-world_mjcf's 4096 map 3.2-3.6x (over the 3x budget).
+gives 2.8-4.3 mm per texel on the floor: the shadow centroid measured from 256x256 frames is then
+limited by the pixels, not the texels, and world_mjcf's default 4096 map would only cost render time.
+
+Development measurements behind these settings (accuracy and render cost): docs/twins.md.
 """
 
 from __future__ import annotations
@@ -78,9 +76,9 @@ SHADOW_MAP_SIZE = 1024
 FLOOR_GRID_M = 0.35
 """Render grid of the floor plane (lighting is evaluated per vertex); physics ignores it."""
 SPHERE_SLICES, SPHERE_STACKS = 64, 32
-"""Tessellation of the rendered ball (MuJoCo's default 28 x 16 casts a shadow 1.3 % smaller in area)."""
+"""Tessellation of the rendered ball (MuJoCo's default 28 x 16 casts a smaller shadow; see docs/twins.md)."""
 HEADLIGHT_AMBIENT = 0.35
-"""Headlight ambient set by `_world.world_mjcf` (the only ambient light of the scene)."""
+"""Headlight ambient set by `world.world_mjcf` (the only ambient light of the scene)."""
 HEADLIGHT_DIFFUSE = 0.45
 BALL_DENSITY_KG_M3 = 500.0
 

@@ -9,30 +9,27 @@ slide: a 0.2 m box spans 4 pixels of a 96 pixel image over the longest slide, 4.
 Law (Coulomb friction, normal force m g): constant deceleration a = mu g, so
     x(t) = v0 t - mu g t^2 / 2 until the stop at t_stop = v0 / (mu g), at d = v0^2 / (2 mu g).
 
-Physics settings, and why (worst relative errors of distance / stop time / deceleration, measured
-as `measure_state` does, over the four (v0, mu) corners and two interior points of a 0.2 m box):
+Physics settings, and why:
 - Which friction wins: the box geom has priority 1, so its friction mu is the contact's (MuJoCo
   otherwise takes the larger of the two geoms' frictions, and the floor's default is 1).
 - condim 3: sliding friction only (no torsional or rolling friction).
 - Cone: elliptic, so |friction| <= mu N exactly in every direction (the pyramidal cone's bound
-  depends on the contact frame's orientation; it measured no better: 0.04 / 0.27 / 0.51 %).
-- Creep: MuJoCo's friction is soft. Once the box is slower than v* = mu g tau it is no longer
-  braked at mu g but by the friction constraint's reference acceleration -v / tau, an exponential
-  creep with tau = dmax * timeconst / 2 of the contact solref. The default solref (0.02, 1)
-  (tau = 9.5 ms) creeps mu g tau^2 / 2 = 0.35 mm too far: +2.2 % of the shortest slide (16 mm);
-  solref (0.005, 1) gives tau = 2.4 ms and 0.02 mm (0.14 %). Stronger friction damping does not
-  work: solreffriction "-1e-9 -9600" makes MuJoCo's convex contact push the box off the floor
-  (centimetre hops, 40 % speed errors).
+  depends on the contact frame's orientation).
+- Creep, solref (0.005, 1): MuJoCo's friction is soft. Once the box is slower than v* = mu g tau it
+  is no longer braked at mu g but by the friction constraint's reference acceleration -v / tau, an
+  exponential creep with tau = dmax * timeconst / 2 of the contact solref that carries the box
+  mu g tau^2 / 2 too far. The default solref (0.02, 1) gives tau = 9.5 ms and 0.35 mm (2.2 % of the
+  shortest slide, 16 mm); solref (0.005, 1) gives tau = 2.4 ms and 0.02 mm (0.14 %). Stronger
+  friction damping (solreffriction) is not used: MuJoCo's convex contact then pushes the box off
+  the floor.
 - noslip_iterations 0, impratio 1: neither shortens the creep (noslip drives friction to the same
-  reference acceleration; impratio only sharpens how well it is reached); measured 10 noslip
-  iterations or impratio 10 change the errors by < 0.3 % and cost 30 % more time, so both stay off.
+  reference acceleration; impratio only sharpens how well it is reached), so both stay off.
 - Step 1/9600 s: the semi-implicit Euler step shortens the slide by v0 h / 2, i.e. by
   mu g h / v0 relative (1.3 % of the shortest slide at 1/1200 s; 0.16 % at 1/9600 s).
-  Measured at 1/9600 s: 0.04 % / 0.18 % / 0.35 %; at 1/4800 s: 0.17 % / 0.49 % / 0.94 %.
-With these settings, the same six points for boxes of 0.15 m and 0.5 m (the size domain) measured
-0.04 % / 0.31 % / 0.60 % through the episode runner.
-The convex contact model also makes the sliding box hop (up to ~0.2 mm); the friction impulse
-averages to mu m g all the same.
+The convex contact model also makes the sliding box hop slightly; the friction impulse averages to
+mu m g all the same.
+
+Development measurements behind these settings: docs/twins.md.
 """
 
 from __future__ import annotations
@@ -74,8 +71,8 @@ creep speed mu g tau (<= 19 mm/s, i.e. < 0.04 v0) and after the launch transient
 VIEW_HEIGHT_FRACTION = 0.25
 """The motion box is at least as tall as this fraction of its length, so that the camera (at the
 box's mid height, 1.6 lengths away) looks down on a long slide at about 4.5 degrees and sees the
-floor as a surface instead of edge-on. (At 0.5, i.e. 9 degrees, the box's dark side and top faces
-weigh more in its mean colour: at 96x96 it then came within 60 of its own anti-aliased edge pixels.)"""
+floor as a surface instead of edge-on. (Not more: from higher up the box's dark side and top faces
+weigh more in its mean colour, which comes too close to its own anti-aliased edge pixels.)"""
 
 
 class SlideScenario(ScenarioSpec):
@@ -164,9 +161,9 @@ class SlideScenario(ScenarioSpec):
 
     def position_from_pixels(self, params: Params, instance: str, centroid_px: np.ndarray, sigma_px: np.ndarray,
                              K: np.ndarray, T_world_camera: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The box's x from its mask centroid by the silhouette model (see scenarios/_silhouette.py):
+        """The box's x from its mask centroid by the silhouette model (see scenarios/silhouette.py):
         its mask shows the near face and, from the raised camera, the top, so no single plane holds
-        the centroid (the centre plane read distances 2 % long, the near face 4 % short)."""
+        the centroid (the centre plane reads distances long, the near face short)."""
         p = self.resolve_params(params)
         half = np.array(box_half_size_m(float(p["size_m"])))
 
@@ -200,7 +197,7 @@ class SlideScenario(ScenarioSpec):
         it slides; stopping distance from its horizontal displacement at the end of the episode.
 
         The fit ignores MuJoCo's creep below a few cm/s (see the module docstring): taking the first
-        sample at rest instead would put the stop 10-15 ms late (a 0.1 mm/s threshold).
+        sample at rest instead would put the stop late by the creep.
         """
         t = body_column(state, "box", "t_s")
         x, y = body_column(state, "box", "position_x_m"), body_column(state, "box", "position_y_m")

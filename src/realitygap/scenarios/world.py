@@ -2,7 +2,8 @@
 
 Every scenario renders its moving objects in a saturated colour against a light, flat
 background and a mid-grey floor, so that physics can later be measured from RGB pixels alone.
-Shadows are off (20x faster rendering); the `shadow` scenario turns them on itself.
+Shadows are off, since shadow maps make rendering many times slower; the `shadow` scenario turns
+them on itself. Render costs measured during development: docs/twins.md.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ class WorldOptions(BaseModel):
     solver_attrs: str = ""
     """Extra <option> attributes, e.g. 'cone="elliptic" impratio="1"'."""
     shadows: bool = False
-    """Lights cast shadows (20x slower rendering; only the `shadow` scenario needs them)."""
+    """Lights cast shadows (many times slower rendering; only the `shadow` scenario needs them)."""
     shadow_map_size: int | None = Field(None, ge=0)
     """<quality shadowsize> in texels; None: 4096 with shadows, 0 without."""
     sun: bool = True
@@ -83,8 +84,8 @@ def world_mjcf(model_name: str, bodies_xml: str, options: WorldOptions, floor_co
     """A complete MJCF document: flat background, floor plane at z = 0, lights, then `bodies_xml`.
 
     The floor carries a faint random speckle (20 % of texels a lighter grey, 512 px texture repeated
-    4x4 over the 80 m plane): a plain floor gives SIFT 0-11 keypoints per frame, too few for the
-    geometric-consistency measurement; the speckle gives 80-240 and stays neutral (no saturated
+    4x4 over the 80 m plane): a plain floor gives too few SIFT keypoints per frame for the
+    geometric-consistency measurement; the speckle gives enough and stays neutral (no saturated
     colour), so objects remain distinct. `options.floor_texture=False` keeps it uniform (scenarios
     whose law is about floor brightness, e.g. `shadow`).
     `bodies_xml` goes inside <worldbody> (bodies, static geoms, extra lights), then
