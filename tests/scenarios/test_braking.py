@@ -1,7 +1,7 @@
 """`braking`: the ground-truth state obeys the skid-to-stop law; the law curve is the closed form; a
 twin with the wrong friction is caught; the car is whole and distinct in every frame.
 
-Tolerance: the scenario contract is 3 %; the twin reaches 0.7 % over its domain (module docstring),
+Tolerance: the scenario contract is 3 %; the twin reaches 0.7 % over its domain (docs/twins.md),
 so the state check uses 1 % for the stopping distance, stopping time and deceleration, 0.1 % for the
 speed at brake onset. Five parameter points: corners (slowest/fastest, lowest/highest friction,
 no/longest reaction time) and the interior.

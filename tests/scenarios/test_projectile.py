@@ -1,7 +1,7 @@
 """`projectile`: the ground-truth state obeys the projectile law, with and without linear drag.
 
 Tolerance: 0.5 % on range, apex height and flight time (the scenario's stated tolerance is 2 %;
-measured worst errors at these points are below 0.2 %, see projectile.py).
+measured worst errors at these points are below 0.2 %, see docs/twins.md).
 """
 
 import math

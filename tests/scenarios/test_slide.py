@@ -1,7 +1,7 @@
 """`slide`: the ground-truth state obeys the Coulomb sliding law over the domain.
 
 Tolerance: 1 % on stopping distance, stopping time and deceleration (the scenario's stated
-tolerance is 2 %; measured worst errors at these points are below 0.5 %, see slide.py).
+tolerance is 2 %; measured worst errors at these points are below 0.5 %, see docs/twins.md).
 """
 
 import numpy as np
