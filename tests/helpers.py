@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from fractions import Fraction
 from pathlib import Path
+from typing import Callable
 
 import av
 import cv2
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import binary_dilation
 
+from realitygap.core.mj import mujoco
 from realitygap.core.rig import CameraConfig, RigConfig
 from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
@@ -36,6 +38,16 @@ DISTINCT_RGB_LEVELS = 60.0
 
 # --------------------------------------------------------------------------------------------------
 # Simulation
+
+
+def edit_mjcf(mjcf: str, edit: Callable[["mujoco.MjSpec"], None]) -> str:
+    """`mjcf` with `edit` applied to its parsed `mujoco.MjSpec` and written back by MuJoCo: how a negative-control
+    test breaks one property of a scenario's bodies (a mass, a friction, a priority). Elements are found by name,
+    so an edit of something that is not there fails loudly instead of silently changing nothing."""
+    spec = mujoco.MjSpec.from_string(mjcf)
+    edit(spec)
+    return spec.to_xml()
+
 
 
 def simulate_to(folder: Path, scenario_name: str, params: dict | None = None, seed: int = 0,

@@ -14,7 +14,7 @@ from realitygap.episode.io import read_episode
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.sim.runner import simulate_episode
-from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
+from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, assert_whole_and_distinct, edit_mjcf, simulate_to, simulated_state
 
 LAW_TOLERANCE = 0.01
 
@@ -80,7 +80,11 @@ def test_wrong_friction_is_caught_by_the_law_check(tmp_path):
 
     class SlipperyBraking(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace('friction="0.8 0.8 0 0 0"', 'friction="0.56 0.56 0 0 0"')
+            def slippery(spec):
+                for pair in spec.pairs:
+                    pair.friction[:2] = 0.56
+
+            return edit_mjcf(super().build_mjcf(params, timestep_s), slippery)
 
     simulate_episode(Context(scenario="braking", params=params, seed=0, rig=STATE_ONLY_RIG), SlipperyBraking(), tmp_path / "ep")
     state = read_episode(tmp_path / "ep", streams=("state",)).tables["state"]

@@ -17,7 +17,7 @@ from realitygap.scenarios.collision import (
     calibrated_damping,
     impact_layout,
 )
-from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
+from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, assert_whole_and_distinct, edit_mjcf, simulate_to, simulated_state
 
 TOLERANCE = 0.02
 
@@ -124,7 +124,12 @@ def test_floor_friction_is_caught_by_the_law_check(tmp_path):
 
     class RoughFloor(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace('condim="1" contype="2"', 'condim="3" friction="0.05" contype="2"')
+            def rough(spec):
+                for name in ("puck_a_geom", "puck_b_geom"):
+                    spec.geom(name).condim = 3
+                    spec.geom(name).friction[0] = 0.05
+
+            return edit_mjcf(super().build_mjcf(params, timestep_s), rough)
 
     params = spec.resolve_params({"speed_m_s": 1.5, "mass_ratio": 1.0, "restitution": 0.8})
     errors = _law_errors(params, spec.measure_state(params, _simulate(tmp_path, params, RoughFloor())))

@@ -14,7 +14,7 @@ from realitygap.core.mj import mujoco
 from realitygap.episode.io import read_episode
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.door import THICKNESS_M, DoorScenario, moment_of_inertia_kg_m2
-from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, edit_mjcf, simulate_to, simulated_state
 
 LAW_TOLERANCE = 0.002
 
@@ -109,14 +109,14 @@ class _HeavyDoor(DoorScenario):
 
     def build_mjcf(self, params, timestep_s):
         mass = float(self.resolve_params(params)["mass_kg"])
-        return super().build_mjcf(params, timestep_s).replace(f'mass="{mass!r}"', f'mass="{2 * mass!r}"')
+        return edit_mjcf(super().build_mjcf(params, timestep_s), lambda spec: setattr(spec.geom("door_geom"), "mass", 2 * mass))
 
 
 class _FrictionHinge(DoorScenario):
     """Dry friction in the hinge (1 N m): the door stops short."""
 
     def build_mjcf(self, params, timestep_s):
-        return super().build_mjcf(params, timestep_s).replace('frictionloss="0"', 'frictionloss="1"')
+        return edit_mjcf(super().build_mjcf(params, timestep_s), lambda spec: setattr(spec.joint("door_hinge"), "frictionloss", 1.0))
 
 
 def test_heavier_door_is_caught_by_the_rate_and_the_time_constant(tmp_path):

@@ -23,7 +23,7 @@ from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.occlusion import EVENTS, WALL_CENTRE_Y_M, WALL_HEIGHT_M, WALL_THICKNESS_M
 from realitygap.sim.runner import simulate_episode
-from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, simulate_to
+from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, edit_mjcf, simulate_to
 
 POINTS = [
     {"speed_m_s": 0.3, "wall_width_m": 0.3, "radius_m": 0.05},
@@ -104,8 +104,11 @@ def test_rolling_friction_is_caught_by_the_law_check(tmp_path):
 
     class RollingResistance(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace(
-                'priority="1"', 'priority="1" condim="6" friction="1 0.005 0.002"')
+            def rolling_resistance(spec):
+                spec.geom("ball_geom").condim = 6
+                spec.geom("ball_geom").friction = [1.0, 0.005, 0.002]
+
+            return edit_mjcf(super().build_mjcf(params, timestep_s), rolling_resistance)
 
     simulate_episode(Context(scenario="occlusion", params=params, seed=0, rig=STATE_ONLY_RIG), RollingResistance(),
                      tmp_path / "ep")

@@ -15,7 +15,7 @@ from realitygap.core.mj import mujoco
 from realitygap.episode.io import read_episode
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.pendulum import PendulumScenario, natural_frequency_rad_s, pivot_position_m
-from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, edit_mjcf, simulate_to, simulated_state
 
 LAW_TOLERANCE = 0.002
 
@@ -101,7 +101,7 @@ class _HeavyRod(PendulumScenario):
         return 2 * super().duration_s(params)
 
     def build_mjcf(self, params, timestep_s):
-        return super().build_mjcf(params, timestep_s).replace('density="0"', 'density="7800"')
+        return edit_mjcf(super().build_mjcf(params, timestep_s), lambda spec: setattr(spec.geom("rod_geom"), "density", 7800.0))
 
 
 def test_wrong_gravity_is_caught_by_the_law_check(tmp_path):

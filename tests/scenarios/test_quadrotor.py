@@ -23,7 +23,7 @@ from realitygap.scenarios.quadrotor import (
     rigid_body_inertia,
     rotation_vector,
 )
-from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
+from tests.helpers import STATE_ONLY_RIG, VISUAL_RIG, assert_whole_and_distinct, edit_mjcf, simulate_to, simulated_state
 
 TOLERANCE = 0.02
 QUANTITIES = ("roll_rad", "pitch_rad", "yaw_rad", "altitude_change_m", "drift_x_m", "drift_y_m")
@@ -93,9 +93,7 @@ def test_payload_the_law_does_not_know_is_caught(tmp_path):
 
     class LoadedQuadrotor(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            xml = super().build_mjcf(params, timestep_s)
-            assert xml.count('mass="0.6"') == 1
-            return xml.replace('mass="0.6"', 'mass="0.8"')
+            return edit_mjcf(super().build_mjcf(params, timestep_s), lambda spec: setattr(spec.geom("hub"), "mass", 0.8))
 
     errors = _relative_errors(spec, params, _simulate(tmp_path, LoadedQuadrotor(), params))
     assert errors["altitude_change_m"] > 10  # sinks at g / 6 instead of g / 80
@@ -109,9 +107,11 @@ def test_missing_yaw_reaction_is_caught_and_isolated(tmp_path):
 
     class NoDragQuadrotor(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            xml = super().build_mjcf(params, timestep_s)
-            return xml.replace(f'0 0 1 0 0 {YAW_MOMENT_PER_THRUST_M:g}"', '0 0 1 0 0 0"').replace(
-                f'0 0 1 0 0 {-YAW_MOMENT_PER_THRUST_M:g}"', '0 0 1 0 0 0"')
+            def no_yaw_moment(spec):
+                for motor in spec.actuators:
+                    motor.gear[5] = 0.0
+
+            return edit_mjcf(super().build_mjcf(params, timestep_s), no_yaw_moment)
 
     errors = _relative_errors(spec, params, _simulate(tmp_path, NoDragQuadrotor(), params))
     assert errors["yaw_rad"] < -0.9

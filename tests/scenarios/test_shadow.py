@@ -36,7 +36,7 @@ from realitygap.scenarios.shadow import (
     shadow_point_m,
 )
 from realitygap.sim.runner import simulate_episode
-from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, edit_mjcf, simulate_to, simulated_state
 
 IMAGE_RIG = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=512, height=512))
 """512 px: at the default 256 px the low-camera corner's shadow is 3-4 px tall and its measured area
@@ -121,7 +121,7 @@ def test_gravity_acting_on_the_ball_is_caught_by_the_law_check(tmp_path):
 
     class DroppedBall(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace('gravcomp="1"', 'gravcomp="0"')
+            return edit_mjcf(super().build_mjcf(params, timestep_s), lambda spec: setattr(spec.body("ball"), "gravcomp", 0.0))
 
     measured = spec.measure_state(params, _state(tmp_path, params, DroppedBall()))
     duration = spec.duration_s(params)
@@ -194,8 +194,10 @@ def test_misplaced_lamp_is_caught_in_the_image(tmp_path):
 
     class HighLamp(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace(
-                f'pos="{light_position_m(params)[0]:.6f} 0.000000 2.000000"', f'pos="{light_position_m(params)[0]:.6f} 0.000000 2.500000"')
+            def higher(spec):
+                spec.light("lamp").pos[2] = 2.5
+
+            return edit_mjcf(super().build_mjcf(params, timestep_s), higher)
 
     assert HighLamp().build_mjcf(params, 1e-3) != spec.build_mjcf(params, 1e-3)
     simulate_episode(Context(scenario="shadow", params=params, seed=0, rig=RIG_256), HighLamp(), tmp_path / "ep")

@@ -9,7 +9,7 @@ import pytest
 
 from realitygap.episode.io import read_episode
 from realitygap.scenarios import get_scenario
-from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, simulate_to, simulated_state
+from tests.helpers import VISUAL_RIG, assert_whole_and_distinct, edit_mjcf, simulate_to, simulated_state
 
 TOLERANCE = 0.01
 
@@ -73,7 +73,7 @@ def test_floor_friction_winning_is_caught_by_the_law_check(tmp_path):
 
     class FloorFrictionSlide(type(spec)):
         def build_mjcf(self, params, timestep_s):
-            return super().build_mjcf(params, timestep_s).replace('priority="1"', 'priority="0"')
+            return edit_mjcf(super().build_mjcf(params, timestep_s), lambda spec: setattr(spec.geom("box_geom"), "priority", 0))
 
     measured = spec.measure_state(params, _state(tmp_path, params, FloorFrictionSlide()))
     predicted = spec.declared_law(params)

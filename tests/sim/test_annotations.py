@@ -65,13 +65,11 @@ def test_visible_fraction_catches_occlusion(tmp_path):
 
     spec = get_scenario("drop")
 
-    class WalledDrop(type(spec)):
-        def build_mjcf(self, params, timestep_s):
-            wall = '<geom name="wall" type="box" pos="0.1 -0.5 0.15" size="0.1 0.02 0.15" rgba="0.3 0.3 0.3 1"/>'
-            return super().build_mjcf(params, timestep_s).replace("</worldbody>", wall + "</worldbody>")
+    wall = '<geom name="wall" type="box" pos="0.1 -0.5 0.15" size="0.1 0.02 0.15" rgba="0.3 0.3 0.3 1"/>'
+    walled_drop = spec.model_copy(update={"world_changes": {"extra_bodies_xml": wall}})
 
     params = spec.resolve_params({"height_m": 1.0, "radius_m": 0.1})
-    simulate_episode(Context(scenario="drop", params=params, seed=0, rig=VISUAL_RIG), WalledDrop(), tmp_path / "ep")
+    simulate_episode(Context(scenario="drop", params=params, seed=0, rig=VISUAL_RIG), walled_drop, tmp_path / "ep")
     ann = read_episode(tmp_path / "ep", streams=("annotations",)).tables["annotations"]
     assert ann["visible_fraction"][0] == 1.0  # released well above the wall
     assert 0.3 < ann["visible_fraction"][-1] < 0.7  # at rest, the wall covers the right half
