@@ -1,9 +1,13 @@
-"""Scenario API: a parameter domain, an MJCF builder, a declared law and a prompt template.
+"""Scenario API: everything about one scenario lives in its module, as one `ScenarioSpec` subclass.
 
-A scenario is *what exists* (the MuJoCo world) and *what the physics says must happen* (its law).
-Sensors and scoring live elsewhere. Subclasses of `ScenarioSpec` fill in the fields and override
-`build_mjcf`, `declared_law`, `law_position`, `duration_s`, `motion_bounds_m` and
-`measure_state`; everything else (validation, sampling, prompts) is shared.
+A scenario is *what exists* (the MuJoCo world), *what the physics says must happen* (its declared
+law), how that is read back (ground truth from the state; its law fit on tracks measured from pixels
+and on a clip's plane track) and how people describe it (prompt template, phrases, hints, facts).
+Sensors and scoring live elsewhere. Every subclass fills in the fields and overrides `build_mjcf`,
+`declared_law`, `law_position`, `duration_s`, `motion_bounds_m`, `measure_state` and
+`fit_declared_law`; the other hooks (`scene_options`, `initialize`, `control`, `tracking_plane`,
+`position_from_pixels`, `measure_image`, `fit_clip`, ...) have defaults. Validation, sampling and
+prompts are shared. docs/architecture.md lists what goes where.
 """
 
 from __future__ import annotations
