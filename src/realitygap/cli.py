@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import List, Optional
 
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from realitygap.core.rig import SENSOR_NAMES
-from realitygap.runtime.errors import InputError, RealitygapError, one_line
+from realitygap.runtime.errors import InputError, RealitygapError, RealitygapWarning, one_line
 from realitygap.worldmodel.cli import worldmodel_app
 
 app = typer.Typer(
@@ -354,8 +355,22 @@ def _validation_message(error: ValidationError) -> str:
     return f"{error.title} {where}: {message}" if where else f"{error.title}: {message}"
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, default=warnings.showwarning) -> None:
+    """Our warnings as one 'warning: ...' line on stderr; others as Python shows them."""
+    if issubclass(category, RealitygapWarning):
+        print(f"warning: {one_line(str(message))}", file=sys.stderr)
+    else:
+        default(message, category, filename, lineno, file, line)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        _main(sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv: list[str]) -> None:
+    """Run one command; map every user-facing error to one line on stderr and exit code 2."""
     try:
         code = app(args=argv or ["--help"], standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

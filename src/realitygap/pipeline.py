@@ -95,11 +95,10 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
     out_root = ensure_writable_dir(Path(out_root) if out_root else contexts_root)
     open_dataset(out_root)
     index = read_index(contexts_root)
-    contexts = [read_meta(episode_dir(contexts_root, "sim", str(eid)))["context"]
+    contexts = [read_meta(episode_dir(contexts_root, "sim", str(eid))).context
                 for eid, source in zip(index["episode_id"], index["source"]) if source == "sim"]
     remove_stale_partials(out_root / "episodes" / source_name)
-    tasks = [(source_name, Context.model_validate(c).model_dump_json(), str(out_root), str(contexts_root))
-             for c in contexts]
+    tasks = [(source_name, context.model_dump_json(), str(out_root), str(contexts_root)) for context in contexts]
     outcomes = run_tasks(_predict_task, tasks, workers=workers, on_done=on_done)
     rebuild_index(out_root)
     return outcomes
@@ -129,7 +128,7 @@ def _conditioning(contexts_root: Path, episode_id: str, n_frames: int):
         return None
     gt_dir = episode_dir(contexts_root, "sim", episode_id)
     meta = read_meta(gt_dir)
-    if "rgb" not in meta.get("streams", {}):
+    if "rgb" not in meta.streams:
         raise InputError(f"ground-truth episode {episode_id} has no rgb stream to condition on: simulate with the rgb sensor")
-    rgb, _ = read_video(gt_dir / meta["streams"]["rgb"]["file"], "rgb", max_frames=n_frames)
+    rgb, _ = read_video(gt_dir / meta.streams["rgb"].file, "rgb", max_frames=n_frames)
     return Conditioning(rgb=rgb, meta=meta)

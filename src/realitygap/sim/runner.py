@@ -18,7 +18,8 @@ from realitygap.core.camera import T_world_camera_from_mujoco, camera_pose_for_b
 from realitygap.core.mj import mujoco
 from realitygap.core.rig import RigConfig
 from realitygap.episode.io import EpisodeWriter
-from realitygap.episode.types import Context, context_setup_cost
+from realitygap.episode.meta import EpisodeMeta, InstanceInfo, episode_meta
+from realitygap.episode.types import Context
 from realitygap.scenarios import ScenarioSpec
 from realitygap.sim import lidar as lidar_model
 from realitygap.sim.annotate import body_box_local, box_corners, boxes_2d, may_be_hidden, projected_region
@@ -70,8 +71,8 @@ RgbFilter = Callable[[int, np.ndarray], np.ndarray]
 
 
 def simulate_episode(context: Context, scenario: ScenarioSpec, out_dir: Path, source: str = "sim",
-                     rgb_filter: RgbFilter | None = None, setup_timing: dict | None = None) -> dict:
-    """Simulate `context` and write the episode folder `out_dir` atomically; returns its episode.json dict.
+                     rgb_filter: RgbFilter | None = None, setup_timing: dict | None = None) -> EpisodeMeta:
+    """Simulate `context` and write the episode folder `out_dir` atomically; returns its metadata.
 
     `rgb_filter` (negative controls only) replaces each rendered RGB frame before it is written; every
     other stream, the annotations and the calibration stay those of the unperturbed rig.
@@ -83,7 +84,7 @@ def simulate_episode(context: Context, scenario: ScenarioSpec, out_dir: Path, so
 
 
 def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSpec, source: str,
-                   rgb_filter: RgbFilter | None, setup_timing: dict | None = None) -> dict:
+                   rgb_filter: RgbFilter | None, setup_timing: dict | None = None) -> EpisodeMeta:
     started = time.perf_counter()
     params, rig = scenario.resolve_params(context.params), context.rig
     model, physics = build_model(scenario, params, rig)
@@ -216,36 +217,28 @@ def _simulate_into(writer: EpisodeWriter, context: Context, scenario: ScenarioSp
 
     if T_world_lidar is None:
         T_world_lidar = _site_pose(data, lidar_site)
-    meta = {
-        "episode_id": context.episode_id,
-        "source": source,
-        "context": context.model_dump(mode="json"),
-        "calibration": {
-            "camera": {
-                "model": "pinhole",
-                "fx_px": K[0, 0], "fy_px": K[1, 1], "cx_px": K[0, 2], "cy_px": K[1, 2],
-                "width_px": cam.width, "height_px": cam.height, "distortion": [0.0, 0.0, 0.0, 0.0, 0.0],
-                "T_world_camera": np.asarray(T_world_camera).tolist(),
-            },
-            "lidar": {"T_world_lidar": T_world_lidar.tolist(), "frame": "x forward, y left, z up"},
-            "radar": {"T_world_radar": _site_pose(data, radar_site).tolist(), "frame": "x forward, y left, z up"},
-            "thermal": {"camera": "the RGB camera's intrinsics and extrinsics", "scale_w_m2_sr": rig.thermal.scale_w_m2_sr,
-                        "radiance_w_m2_sr_by_instance": {inst.name: float(radiance_lut[1:][model.geom_bodyid == b][0])
-                                                         for inst, b in zip(instances, body_ids)},
-                        "background_radiance_w_m2_sr": float(radiance_lut[0])},
-            "imu": {"body": scenario.sensor_body, "T_body_imu": np.eye(4).tolist()},
-            "gps": {"antenna_body": scenario.sensor_body, "enu_origin": {
-                "lat_deg": rig.gps.origin_lat_deg, "lon_deg": rig.gps.origin_lon_deg, "alt_m": rig.gps.origin_alt_m}},
+    calibration = {
+        "camera": {
+            "model": "pinhole",
+            "fx_px": K[0, 0], "fy_px": K[1, 1], "cx_px": K[0, 2], "cy_px": K[1, 2],
+            "width_px": cam.width, "height_px": cam.height, "distortion": [0.0, 0.0, 0.0, 0.0, 0.0],
+            "T_world_camera": np.asarray(T_world_camera).tolist(),
         },
-        "rates_hz": rates,
-        "physics": physics,
-        "duration_s": n_ticks / base_hz,
-        "n_frames": counts["frames"],
-        "instances": [{"id": i, "name": inst.name, "class": inst.class_name, "body": inst.body}
-                      for i, inst in enumerate(instances, start=1)],
-        "law": {k: q.model_dump() for k, q in scenario.declared_law(params).items()},
-        "cost": {"prediction": counts, "context_setup": context_setup_cost(context)},
+        "lidar": {"T_world_lidar": T_world_lidar.tolist(), "frame": "x forward, y left, z up"},
+        "radar": {"T_world_radar": _site_pose(data, radar_site).tolist(), "frame": "x forward, y left, z up"},
+        "thermal": {"camera": "the RGB camera's intrinsics and extrinsics", "scale_w_m2_sr": rig.thermal.scale_w_m2_sr,
+                    "radiance_w_m2_sr_by_instance": {inst.name: float(radiance_lut[1:][model.geom_bodyid == b][0])
+                                                     for inst, b in zip(instances, body_ids)},
+                    "background_radiance_w_m2_sr": float(radiance_lut[0])},
+        "imu": {"body": scenario.sensor_body, "T_body_imu": np.eye(4).tolist()},
+        "gps": {"antenna_body": scenario.sensor_body, "enu_origin": {
+            "lat_deg": rig.gps.origin_lat_deg, "lon_deg": rig.gps.origin_lon_deg, "alt_m": rig.gps.origin_alt_m}},
     }
+    instance_infos = [InstanceInfo(id=i, name=inst.name, class_name=inst.class_name, body=inst.body)
+                      for i, inst in enumerate(instances, start=1)]
+    meta = episode_meta(context, source, calibration, rates, n_frames=counts["frames"], duration_s=n_ticks / base_hz,
+                        instances=instance_infos, law={k: q.model_dump() for k, q in scenario.declared_law(params).items()},
+                        cost={"prediction": counts}, physics=physics)
     timing = {"simulate_wall_s": time.perf_counter() - started}
     timing["per_frame_s"] = timing["simulate_wall_s"] / max(counts["frames"], 1)
     if setup_timing:
