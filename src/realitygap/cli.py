@@ -225,31 +225,12 @@ def run(
 ) -> None:
     """The main job on the embedded default: simulate every scenario, predict the same contexts with the other
     sources (default: the built-in world model), measure everything from RGB, write the report."""
-    from realitygap.core.rig import RigConfig
-    from realitygap.measure.pipeline import measure_dataset
-    from realitygap.pipeline import plan_contexts, predict_dataset
-    from realitygap.report.overview import write_overview
+    from realitygap.pipeline import run_main_job
     from realitygap.runtime.progress import progress_bar
-    from realitygap.scenarios import scenario_names
-    from realitygap.sources.registry import check_source_name
 
     others = [name.strip() for name in sources.split(",") if name.strip()]
-    for name in others:
-        check_source_name(name)
-        if name == "sim":
-            raise InputError("--sources lists sources compared with the twin; 'sim' is the twin itself")
-    dataset = out_dir / "dataset"
-    contexts = [c for name in scenario_names() for c in plan_contexts(name, n, seed, None, RigConfig())]
-    _simulate_with_progress(contexts, dataset, workers, "simulate")
     with progress_bar(err) as bar:
-        for name in others:
-            task = bar.add_task(f"predict {name}", total=len(contexts))
-            predict_dataset(name, dataset, workers=workers, on_done=lambda i, o, task=task: bar.advance(task))
-    with progress_bar(err) as bar:
-        task = bar.add_task("measure", total=None)
-        measure_dataset(dataset, workers=workers, on_done=lambda i, r: bar.advance(task),
-                        on_total=lambda total: bar.update(task, total=total))
-    page = write_overview(dataset, out_dir / "report")
+        page = run_main_job(out_dir, n, seed, others, workers, progress=bar)
     out.print(f"report: {page.resolve()}")
 
 

@@ -1,10 +1,10 @@
-"""Jobs the CLI calls: plan contexts, simulate a dataset (resumable), the default `run`."""
+"""Jobs the CLI calls: plan contexts, simulate a dataset (resumable), predict it with a source, the main `run`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -15,7 +15,41 @@ from realitygap.episode.types import Context
 from realitygap.runtime.atomic import remove_stale_partials
 from realitygap.runtime.errors import InputError
 from realitygap.runtime.executor import run_tasks
-from realitygap.scenarios import get_scenario
+from realitygap.runtime.progress import Stage
+from realitygap.scenarios import get_scenario, scenario_names
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+MAIN_DATASET = "dataset"
+MAIN_REPORT = "report"
+"""Folders of the main job's output: the dataset (ground truth, predictions, measurements) and the report."""
+
+
+def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequence[str], workers: int,
+                 progress: "Progress | None" = None) -> Path:
+    """The main job on the default rig: simulate `n_per_scenario` episodes of every scenario, predict the
+    same contexts with each of `sources` (compared with the twin), measure everything from RGB and write
+    the report; returns the report's page. Resumable: finished episodes and measurements are kept.
+    `progress` (a started rich Progress) gets one task per stage."""
+    from realitygap.measure.pipeline import measure_dataset
+    from realitygap.report.overview import write_overview
+    from realitygap.sources.registry import check_source_name
+
+    for name in sources:
+        check_source_name(name)
+        if name == "sim":
+            raise InputError("--sources lists sources compared with the twin; 'sim' is the twin itself")
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    dataset = Path(out_dir) / MAIN_DATASET
+    contexts = [c for name in scenario_names() for c in plan_contexts(name, n_per_scenario, seed, None, RigConfig())]
+    simulate_dataset(contexts, dataset, workers=workers, on_done=Stage(progress, "simulate", len(contexts)).advance)
+    for name in sources:
+        predict_dataset(name, dataset, workers=workers, on_done=Stage(progress, f"predict {name}", len(contexts)).advance)
+    measuring = Stage(progress, "measure")
+    measure_dataset(dataset, workers=workers, on_done=measuring.advance, on_total=measuring.set_total)
+    return write_overview(dataset, Path(out_dir) / MAIN_REPORT)
 
 
 def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[str, Any] | None,
