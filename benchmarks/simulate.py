@@ -74,11 +74,11 @@ def episode_fps(name: str, folder: Path, sensors: tuple[str, ...] = BASE_SENSORS
         elapsed = time.perf_counter() - start
         first = elapsed if first is None else first
         best = min(best, elapsed)
-        frames = meta["n_frames"]
+        frames = meta.n_frames
         shutil.rmtree(out)
     return {"scenario": name, "sensors": list(sensors), "frames": frames, "wall_s": best, "episode_frames_per_s": frames / best,
             "first_episode_wall_s": first,
-            "physics_rate_hz": meta["physics"]["rate_hz"]}
+            "physics_rate_hz": meta.physics.rate_hz}
 
 
 def main() -> int:

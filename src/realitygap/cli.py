@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import List, Optional
 
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from realitygap.core.rig import SENSOR_NAMES
-from realitygap.runtime.errors import InputError, RealitygapError, one_line
+from realitygap.runtime.errors import InputError, RealitygapError, RealitygapWarning, one_line
 from realitygap.worldmodel.cli import worldmodel_app
 
 app = typer.Typer(
@@ -224,31 +225,12 @@ def run(
 ) -> None:
     """The main job on the embedded default: simulate every scenario, predict the same contexts with the other
     sources (default: the built-in world model), measure everything from RGB, write the report."""
-    from realitygap.core.rig import RigConfig
-    from realitygap.measure.pipeline import measure_dataset
-    from realitygap.pipeline import plan_contexts, predict_dataset
-    from realitygap.report.overview import write_overview
+    from realitygap.pipeline import run_main_job
     from realitygap.runtime.progress import progress_bar
-    from realitygap.scenarios import scenario_names
-    from realitygap.sources.registry import check_source_name
 
     others = [name.strip() for name in sources.split(",") if name.strip()]
-    for name in others:
-        check_source_name(name)
-        if name == "sim":
-            raise InputError("--sources lists sources compared with the twin; 'sim' is the twin itself")
-    dataset = out_dir / "dataset"
-    contexts = [c for name in scenario_names() for c in plan_contexts(name, n, seed, None, RigConfig())]
-    _simulate_with_progress(contexts, dataset, workers, "simulate")
     with progress_bar(err) as bar:
-        for name in others:
-            task = bar.add_task(f"predict {name}", total=len(contexts))
-            predict_dataset(name, dataset, workers=workers, on_done=lambda i, o, task=task: bar.advance(task))
-    with progress_bar(err) as bar:
-        task = bar.add_task("measure", total=None)
-        measure_dataset(dataset, workers=workers, on_done=lambda i, r: bar.advance(task),
-                        on_total=lambda total: bar.update(task, total=total))
-    page = write_overview(dataset, out_dir / "report")
+        page = run_main_job(out_dir, n, seed, others, workers, progress=bar)
     out.print(f"report: {page.resolve()}")
 
 
@@ -354,8 +336,22 @@ def _validation_message(error: ValidationError) -> str:
     return f"{error.title} {where}: {message}" if where else f"{error.title}: {message}"
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None, default=warnings.showwarning) -> None:
+    """Our warnings as one 'warning: ...' line on stderr; others as Python shows them."""
+    if issubclass(category, RealitygapWarning):
+        print(f"warning: {one_line(str(message))}", file=sys.stderr)
+    else:
+        default(message, category, filename, lineno, file, line)
+
+
 def main(argv: Optional[list[str]] = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        _main(sys.argv[1:] if argv is None else argv)
+
+
+def _main(argv: list[str]) -> None:
+    """Run one command; map every user-facing error to one line on stderr and exit code 2."""
     try:
         code = app(args=argv or ["--help"], standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)

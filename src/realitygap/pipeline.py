@@ -1,10 +1,10 @@
-"""Jobs the CLI calls: plan contexts, simulate a dataset (resumable), the default `run`."""
+"""Jobs the CLI calls: plan contexts, simulate a dataset (resumable), predict it with a source, the main `run`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -15,7 +15,41 @@ from realitygap.episode.types import Context
 from realitygap.runtime.atomic import remove_stale_partials
 from realitygap.runtime.errors import InputError
 from realitygap.runtime.executor import run_tasks
-from realitygap.scenarios import get_scenario
+from realitygap.runtime.progress import Stage
+from realitygap.scenarios import get_scenario, scenario_names
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+MAIN_DATASET = "dataset"
+MAIN_REPORT = "report"
+"""Folders of the main job's output: the dataset (ground truth, predictions, measurements) and the report."""
+
+
+def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequence[str], workers: int,
+                 progress: "Progress | None" = None) -> Path:
+    """The main job on the default rig: simulate `n_per_scenario` episodes of every scenario, predict the
+    same contexts with each of `sources` (compared with the twin), measure everything from RGB and write
+    the report; returns the report's page. Resumable: finished episodes and measurements are kept.
+    `progress` (a started rich Progress) gets one task per stage."""
+    from realitygap.measure.pipeline import measure_dataset
+    from realitygap.report.overview import write_overview
+    from realitygap.sources.registry import check_source_name
+
+    for name in sources:
+        check_source_name(name)
+        if name == "sim":
+            raise InputError("--sources lists sources compared with the twin; 'sim' is the twin itself")
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    dataset = Path(out_dir) / MAIN_DATASET
+    contexts = [c for name in scenario_names() for c in plan_contexts(name, n_per_scenario, seed, None, RigConfig())]
+    simulate_dataset(contexts, dataset, workers=workers, on_done=Stage(progress, "simulate", len(contexts)).advance)
+    for name in sources:
+        predict_dataset(name, dataset, workers=workers, on_done=Stage(progress, f"predict {name}", len(contexts)).advance)
+    measuring = Stage(progress, "measure")
+    measure_dataset(dataset, workers=workers, on_done=measuring.advance, on_total=measuring.set_total)
+    return write_overview(dataset, Path(out_dir) / MAIN_REPORT)
 
 
 def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[str, Any] | None,
@@ -95,11 +129,10 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
     out_root = ensure_writable_dir(Path(out_root) if out_root else contexts_root)
     open_dataset(out_root)
     index = read_index(contexts_root)
-    contexts = [read_meta(episode_dir(contexts_root, "sim", str(eid)))["context"]
+    contexts = [read_meta(episode_dir(contexts_root, "sim", str(eid))).context
                 for eid, source in zip(index["episode_id"], index["source"]) if source == "sim"]
     remove_stale_partials(out_root / "episodes" / source_name)
-    tasks = [(source_name, Context.model_validate(c).model_dump_json(), str(out_root), str(contexts_root))
-             for c in contexts]
+    tasks = [(source_name, context.model_dump_json(), str(out_root), str(contexts_root)) for context in contexts]
     outcomes = run_tasks(_predict_task, tasks, workers=workers, on_done=on_done)
     rebuild_index(out_root)
     return outcomes
@@ -129,7 +162,7 @@ def _conditioning(contexts_root: Path, episode_id: str, n_frames: int):
         return None
     gt_dir = episode_dir(contexts_root, "sim", episode_id)
     meta = read_meta(gt_dir)
-    if "rgb" not in meta.get("streams", {}):
+    if "rgb" not in meta.streams:
         raise InputError(f"ground-truth episode {episode_id} has no rgb stream to condition on: simulate with the rgb sensor")
-    rgb, _ = read_video(gt_dir / meta["streams"]["rgb"]["file"], "rgb", max_frames=n_frames)
+    rgb, _ = read_video(gt_dir / meta.streams["rgb"].file, "rgb", max_frames=n_frames)
     return Conditioning(rgb=rgb, meta=meta)

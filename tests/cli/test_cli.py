@@ -55,6 +55,9 @@ def test_info_summarises(tmp_path, capsys):
     (["simulate", "drop", "--out", "{tmp}/file/d"], "not writable"),
     (["simulate", "drop", "--bogus", "--out", "{tmp}/d"], "No such option"),
     (["info", "{tmp}"], "not a realitygap dataset"),
+    (["run", "--sources", "sim", "--out", "{tmp}/d"], "'sim' is the twin itself"),
+    (["run", "--sources", "worldmodel,nope", "--out", "{tmp}/d"], "unknown source 'nope'"),
+    (["run", "--workers", "0", "--out", "{tmp}/d"], "--workers must be at least 1"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, args, fragment):
     (tmp_path / "file").write_text("a file, not a folder")

@@ -30,7 +30,7 @@ def render(scenario: str, params: dict, width: int, height: int, fps: int, fovy_
         simulate_episode(Context(scenario=scenario, params=resolved, seed=seed, rig=rig), spec, Path(folder) / "ep")
         episode = read_episode(Path(folder) / "ep", streams=("rgb",))
         if camera_out is not None:
-            camera_out.update(episode.meta["calibration"]["camera"])
+            camera_out.update(episode.meta.calibration.camera.model_dump())
     point, normal = spec.tracking_plane(resolved, spec.instances[0].name)
     T = np.asarray(episode.T_world_camera, float)
     depth = float(normal @ (point - T[:3, 3]) / (normal @ T[:3, 2]))

@@ -40,7 +40,7 @@ def test_checksums_detect_corruption(tmp_path):
     out = tmp_path / "ep"
     meta = simulate_episode(context, spec, out)
     assert verify_episode(out)
-    assert set(meta["files"]) == {p.name for p in out.iterdir()} - {"episode.json", TIMING_JSON}
+    assert set(meta.files) == {p.name for p in out.iterdir()} - {"episode.json", TIMING_JSON}
     data = bytearray((out / "imu.parquet").read_bytes())
     data[len(data) // 2] ^= 0xFF
     (out / "imu.parquet").write_bytes(bytes(data))
@@ -64,10 +64,10 @@ def test_episode_json_is_written_last_and_describes_itself(tmp_path):
     out = tmp_path / "ep"
     simulate_episode(context, spec, out)
     meta = read_meta(out)
-    assert meta["episode_id"] == context.episode_id
-    assert meta["streams"]["depth"]["unit"] == "mm"
-    assert meta["context"]["rig"]["imu"]["rate_hz"] == 200
-    assert meta["physics"]["contact"]["ball_floor"]["solref"][0] < 0
+    assert meta.episode_id == context.episode_id
+    assert meta.streams["depth"].unit == "mm"
+    assert meta.context.rig.imu.rate_hz == 200
+    assert meta.physics.contact["ball_floor"]["solref"][0] < 0
     newest = max(out.iterdir(), key=lambda p: p.stat().st_mtime_ns)
     assert newest.name == "episode.json"
 

@@ -55,7 +55,7 @@ def mask_centroids(seg: np.ndarray, n: int) -> np.ndarray:
 def visible_fraction(episode) -> np.ndarray:
     """(n, T) annotation visible fraction."""
     table = episode.tables["annotations"]
-    n = len(episode.meta["instances"])
+    n = len(episode.meta.instances)
     return np.asarray(table["visible_fraction"], float).reshape(-1, n).T
 
 
@@ -88,7 +88,7 @@ def test_centroid_within_half_pixel_of_segmentation(episodes, name):
     visible fraction > 0 except at slivers <= 2 px thick; area within 6 %, box within 1 px."""
     ep = episodes[name]
     seg, rgb = ep.videos["segmentation"], ep.videos["rgb"]
-    n = len(ep.meta["instances"])
+    n = len(ep.meta.instances)
     tracks = track_objects(rgb, ep.video_t_s["rgb"], seeds_from_episode(ep))
     reference = mask_centroids(seg, n)
     fraction = visible_fraction(ep)
@@ -117,7 +117,7 @@ def test_uncertainty_covers_the_errors(episodes):
     the (itself pixel-quantised) mask centroid are <= 4 sigma, and sigma is small (median < 0.2 px)."""
     ratios, sigmas = [], []
     for ep in episodes.values():
-        n = len(ep.meta["instances"])
+        n = len(ep.meta.instances)
         tracks = track_objects(ep.videos["rgb"], ep.video_t_s["rgb"], seeds_from_episode(ep))
         err = centroid_errors(tracks, mask_centroids(ep.videos["segmentation"], n))
         fraction = visible_fraction(ep)
@@ -166,8 +166,8 @@ def test_h264_keeps_centroids_within_one_pixel(episodes, name):
     (visible fraction > 0 except slivers)."""
     ep = episodes[name]
     seg = ep.videos["segmentation"]
-    n = len(ep.meta["instances"])
-    frames = reencode_h264(ep.videos["rgb"], fps=ep.meta["context"]["rig"]["camera"]["fps"], crf=23)
+    n = len(ep.meta.instances)
+    frames = reencode_h264(ep.videos["rgb"], fps=ep.meta.context.rig.camera.fps, crf=23)
     assert frames.shape == ep.videos["rgb"].shape
     tracks = track_objects(frames, ep.video_t_s["rgb"], seeds_from_episode(ep))
     err = centroid_errors(tracks, mask_centroids(seg, n))
@@ -183,7 +183,7 @@ def blurred(ep, exposed_subframes: int, per_frame: int = 4):
     the exposed segmentation masks; and the largest image motion during one exposure, px."""
     rgb, seg = ep.videos["rgb"], ep.videos["segmentation"]
     T = len(rgb) // per_frame
-    n = len(ep.meta["instances"])
+    n = len(ep.meta.instances)
     sub = rgb[: T * per_frame].reshape(T, per_frame, *rgb.shape[1:])[:, :exposed_subframes]
     frames = sub.astype(np.float32).mean(axis=1)
     seg_sub = seg[: T * per_frame].reshape(T, per_frame, *seg.shape[1:])[:, :exposed_subframes]
@@ -198,7 +198,7 @@ def blurred(ep, exposed_subframes: int, per_frame: int = 4):
         c = mask_centroids(seg_sub.reshape(-1, H, W), k + 1)[k].reshape(T, exposed_subframes, 2)
         smear[k] = np.hypot(*(c[:, -1] - c[:, 0]).T)
     t_s = ep.video_t_s["rgb"][: T * per_frame].reshape(T, per_frame)[:, :exposed_subframes].mean(axis=1)
-    seeds = [ObjectSeed(inst["name"], seg[0] == inst["id"]) for inst in ep.meta["instances"]]
+    seeds = [ObjectSeed(inst.name, seg[0] == inst.id) for inst in ep.meta.instances]
     return frames, t_s, seeds, reference, smear
 
 

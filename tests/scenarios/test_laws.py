@@ -53,7 +53,7 @@ def test_bounce_apex_ratios_within_two_percent_of_e_squared(tmp_path, params):
 
 def test_law_curve_matches_state_during_free_fall(drop_episode):
     spec = get_scenario("drop")
-    params = drop_episode.meta["context"]["params"]
+    params = drop_episode.meta.context.params
     state = drop_episode.tables["state"]
     t, z = state["t_s"], state["position_z_m"]
     falling = t < 0.95 * spec.declared_law(params)["impact_time_s"].value

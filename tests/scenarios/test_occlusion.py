@@ -19,6 +19,7 @@ import pytest
 from realitygap.core.camera import intrinsics_from_fovy, project_points
 from realitygap.core.rig import CameraConfig
 from realitygap.episode.io import read_episode
+from realitygap.episode.meta import CameraCalibration
 from realitygap.episode.types import Context
 from realitygap.scenarios import get_scenario
 from realitygap.scenarios.occlusion import EVENTS, WALL_CENTRE_Y_M, WALL_HEIGHT_M, WALL_THICKNESS_M
@@ -127,8 +128,8 @@ def test_annotations_show_the_ball_hidden_then_reemerging(tmp_path, params):
     ann = episode.tables["annotations"]
     t, fraction = np.asarray(ann["t_s"]), np.asarray(ann["visible_fraction"])
     predicted = {e: spec.declared_law(params)[f"{e}_time_s"].value for e in EVENTS}
-    calibration = episode.meta["calibration"]["camera"]
-    px_per_s = params["speed_m_s"] * calibration["fx_px"] / -calibration["T_world_camera"][1][3]
+    calibration = episode.meta.calibration.camera
+    px_per_s = params["speed_m_s"] * calibration.fx_px / -calibration.T_world_camera[1][3]
     pixel_s, frame_s = 1.1 / px_per_s, 1.0 / VISUAL_RIG.camera.fps  # 1.1 px of image motion
     tolerance_s = frame_s + pixel_s
 
@@ -155,13 +156,12 @@ def test_annotations_show_the_ball_hidden_then_reemerging(tmp_path, params):
         assert np.linalg.norm(wall_colour - ball) > 60 and np.linalg.norm(wall_colour - background) > 60
 
 
-def _wall_pixels(calibration: dict, wall_width_m: float, shape: tuple[int, int]) -> np.ndarray:
+def _wall_pixels(calibration: CameraCalibration, wall_width_m: float, shape: tuple[int, int]) -> np.ndarray:
     """Mask of the pixels inside the wall's front face, one pixel in from its projected edges."""
-    K = np.array([[calibration["fx_px"], 0, calibration["cx_px"]], [0, calibration["fy_px"], calibration["cy_px"]],
-                  [0, 0, 1]])
+    K = calibration.K
     y_front = WALL_CENTRE_Y_M - WALL_THICKNESS_M / 2
     corners = np.array([[-wall_width_m / 2, y_front, WALL_HEIGHT_M], [wall_width_m / 2, y_front, 0.0]])
-    (u0, v0), (u1, v1) = project_points(corners, K, np.array(calibration["T_world_camera"]))[0]
+    (u0, v0), (u1, v1) = project_points(corners, K, np.array(calibration.T_world_camera))[0]
     rows, cols = np.mgrid[: shape[0], : shape[1]]
     return (cols > u0 + 1) & (cols < u1 - 1) & (rows > v0 + 1) & (rows < v1 - 1)
 

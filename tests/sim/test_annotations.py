@@ -20,7 +20,7 @@ def test_ball_whole_in_every_frame_and_distinct_from_background(tmp_path, scenar
 
 def test_boxes_contain_projection_and_3d_box_fits_the_ball(drop_episode):
     ann = drop_episode.tables["annotations"]
-    r = drop_episode.meta["context"]["params"]["radius_m"]
+    r = drop_episode.meta.context.params["radius_m"]
     assert np.allclose(ann["box3d_size_x_m"], 2 * r) and np.allclose(ann["box3d_size_z_m"], 2 * r)
     u, v = ann["centre_u_px"], ann["centre_v_px"]
     assert np.all((ann["bbox_x_min_px"] <= u) & (u <= ann["bbox_x_max_px"]))

@@ -27,7 +27,7 @@ def _frames_with_ball_whole(episode):
 
 def _ball_centres_at_frames(episode, frames):
     state = episode.tables["state"]
-    fps = episode.meta["rates_hz"]["camera"]
+    fps = episode.meta.rates_hz["camera"]
     rows = [int(np.argmin(np.abs(state["t_s"] - f / fps))) for f in frames]
     assert np.allclose(state["t_s"][rows], np.array(frames) / fps, atol=1e-9)
     return np.stack([state[f"position_{a}_m"][rows] for a in "xyz"], axis=1)
@@ -48,7 +48,7 @@ def test_projected_centre_within_one_pixel_of_mask_centroid(fixture, request):
 @pytest.mark.parametrize("fixture", ["drop_episode", "bounce_episode"])
 def test_depth_at_projected_centre_is_distance_to_near_surface(fixture, request):
     episode = request.getfixturevalue(fixture)
-    radius = episode.meta["context"]["params"]["radius_m"]
+    radius = episode.meta.context.params["radius_m"]
     frames = _frames_with_ball_whole(episode)
     centres = _ball_centres_at_frames(episode, frames)
     uv, z_centre = project_points(centres, episode.K, episode.T_world_camera)
@@ -63,9 +63,9 @@ def test_depth_at_projected_centre_is_distance_to_near_surface(fixture, request)
 
 def test_lidar_returns_on_ball_agree_within_declared_noise(drop_episode):
     lidar = drop_episode.tables["lidar"]
-    sigma = drop_episode.meta["context"]["rig"]["lidar"]["range_noise_std_m"]
-    radius = drop_episode.meta["context"]["params"]["radius_m"]
-    T = np.array(drop_episode.meta["calibration"]["lidar"]["T_world_lidar"])
+    sigma = drop_episode.meta.context.rig.lidar.range_noise_std_m
+    radius = drop_episode.meta.context.params["radius_m"]
+    T = np.array(drop_episode.meta.calibration.lidar.T_world_lidar)
     on_ball = lidar["instance_id"] == 1
     assert on_ball.sum() > 50
     pts_lidar = points_from_ranges(lidar["range_m"][on_ball], lidar["elevation_rad"][on_ball], lidar["azimuth_rad"][on_ball])
@@ -82,9 +82,9 @@ def test_lidar_returns_on_ball_agree_within_declared_noise(drop_episode):
 
 
 def test_intrinsics_extrinsics_stored(drop_episode):
-    cam = drop_episode.meta["calibration"]["camera"]
-    assert (cam["width_px"], cam["height_px"]) == (256, 256)
-    assert cam["cx_px"] == pytest.approx(127.5) and cam["fx_px"] == pytest.approx(128 / np.tan(np.radians(22.5)))
+    cam = drop_episode.meta.calibration.camera
+    assert (cam.width_px, cam.height_px) == (256, 256)
+    assert cam.cx_px == pytest.approx(127.5) and cam.fx_px == pytest.approx(128 / np.tan(np.radians(22.5)))
     T = drop_episode.T_world_camera
     assert np.allclose(T[:3, :3].T @ T[:3, :3], np.eye(3), atol=1e-9)
     assert T[:3, 2] == pytest.approx([0, 1, 0], abs=1e-9)  # optical axis looks along world +y

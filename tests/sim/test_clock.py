@@ -13,7 +13,7 @@ def test_physics_rate_divides_every_stream_and_respects_max_step():
 
 
 def test_every_stream_sampled_on_its_own_clock(drop_episode):
-    rates = drop_episode.meta["rates_hz"]
+    rates = drop_episode.meta.rates_hz
     for name, rate in (("imu", rates["imu"]), ("gps", rates["gps"]), ("state", rates["state"])):
         t = drop_episode.tables[name]["t_s"]
         t = np.unique(t)
@@ -22,6 +22,6 @@ def test_every_stream_sampled_on_its_own_clock(drop_episode):
     scans = np.unique(drop_episode.tables["lidar"]["t_s"])
     assert np.allclose(np.diff(scans), 1 / rates["lidar"], atol=1e-12)
     frames = drop_episode.videos["rgb"]
-    assert len(frames) == drop_episode.meta["n_frames"] == len(drop_episode.video_t_s["rgb"])
+    assert len(frames) == drop_episode.meta.n_frames == len(drop_episode.video_t_s["rgb"])
     assert np.allclose(np.diff(drop_episode.video_t_s["rgb"]), 1 / rates["camera"], atol=1e-3)
-    assert drop_episode.meta["physics"]["timestep_s"] <= 1e-3
+    assert drop_episode.meta.physics.timestep_s <= 1e-3

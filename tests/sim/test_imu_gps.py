@@ -10,7 +10,7 @@ from realitygap.sim.imu import apply_imu_noise
 
 def test_imu_reads_gravity_at_rest_and_zero_in_free_fall(drop_episode):
     imu = drop_episode.tables["imu"]
-    t_impact = drop_episode.meta["law"]["impact_time_s"]["value"]
+    t_impact = drop_episode.meta.law["impact_time_s"].value
     accel = np.stack([imu[f"accel_{a}_m_s2"] for a in "xyz"], axis=1)
     gyro = np.stack([imu[f"gyro_{a}_rad_s"] for a in "xyz"], axis=1)
     rest = imu["t_s"] > t_impact + 0.25
@@ -35,7 +35,7 @@ def test_imu_noise_model_statistics():
 
 def test_gps_track_converts_back_to_enu_within_declared_noise(drop_episode):
     gps = drop_episode.tables["gps"]
-    config = GpsConfig(**drop_episode.meta["context"]["rig"]["gps"])
+    config = drop_episode.meta.context.rig.gps
     enu = wgs84_to_enu(np.stack([gps["latitude_deg"], gps["longitude_deg"], gps["altitude_m"]], axis=1), config)
     truth = np.stack([gps["east_true_m"], gps["north_true_m"], gps["up_true_m"]], axis=1)
     error = enu - truth
@@ -68,10 +68,10 @@ def test_integrating_imu_reads_the_skid_deceleration_despite_contact_chatter(tmp
     params = {"speed_m_s": 10.0, "friction": 1.0, "reaction_time_s": 0.0}
     rig = RigConfig(sensors=("imu",), camera=CameraConfig(width=32, height=32, fps=10))
     episode = read_episode(simulate_to(tmp_path, "braking", params, rig=rig), streams=("imu",))
-    imu, law = episode.tables["imu"], episode.meta["law"]
-    skid = (imu["t_s"] > 0.05) & (imu["t_s"] < law["stopping_time_s"]["value"] - 0.05)
-    assert -imu["accel_true_x_m_s2"][skid].mean() == pytest.approx(law["deceleration_m_s2"]["value"], rel=0.01)
-    assert -imu["accel_x_m_s2"][skid].mean() == pytest.approx(law["deceleration_m_s2"]["value"], rel=0.01)
+    imu, law = episode.tables["imu"], episode.meta.law
+    skid = (imu["t_s"] > 0.05) & (imu["t_s"] < law["stopping_time_s"].value - 0.05)
+    assert -imu["accel_true_x_m_s2"][skid].mean() == pytest.approx(law["deceleration_m_s2"].value, rel=0.01)
+    assert -imu["accel_x_m_s2"][skid].mean() == pytest.approx(law["deceleration_m_s2"].value, rel=0.01)
 
 
 def test_integrating_gyro_matches_the_pendulum_rate(tmp_path):
@@ -83,6 +83,6 @@ def test_integrating_gyro_matches_the_pendulum_rate(tmp_path):
     episode = read_episode(simulate_to(tmp_path, "pendulum", {"release_angle_deg": 40.0}, rig=rig), streams=("imu", "state"))
     imu, state = episode.tables["imu"], episode.tables["state"]
     # Mean rate over each 5 ms period = angle change / period; compare with the state's rate at mid-period.
-    t_mid = imu["t_s"][1:] - 0.5 / episode.meta["rates_hz"]["imu"]
+    t_mid = imu["t_s"][1:] - 0.5 / episode.meta.rates_hz["imu"]
     rate_state = np.interp(t_mid, state["t_s"], state["angular_velocity_y_rad_s"])
     assert np.abs(imu["gyro_true_y_rad_s"][1:] - rate_state).max() < 0.01 * np.abs(rate_state).max()

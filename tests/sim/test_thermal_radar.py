@@ -40,7 +40,7 @@ def hot_drop(tmp_path_factory):
 
 def test_hot_object_exceeds_background_by_the_predicted_radiance_ratio(hot_drop):
     rig = hot_drop.context.rig.thermal
-    scale = hot_drop.meta["calibration"]["thermal"]["scale_w_m2_sr"]
+    scale = hot_drop.meta.calibration.thermal.scale_w_m2_sr
     thermal = hot_drop.videos["thermal"].astype(float) * scale
     seg = hot_drop.videos["segmentation"]
     floor = radiance_w_m2_sr(rig.ambient_k, 0.95, rig.ambient_k)
@@ -61,9 +61,9 @@ def test_radar_range_and_radial_velocity_match_ground_truth(hot_drop):
     radar = hot_drop.tables["radar"]
     cfg = hot_drop.context.rig.radar
     assert len(radar["t_s"]) >= 10 and set(radar["instance_id"]) == {1}
-    T = np.array(hot_drop.meta["calibration"]["radar"]["T_world_radar"])
+    T = np.array(hot_drop.meta.calibration.radar.T_world_radar)
     state = hot_drop.tables["state"]
-    radius = hot_drop.meta["context"]["params"]["radius_m"]
+    radius = hot_drop.meta.context.params["radius_m"]
     t = radar["t_s"]
     centre = np.stack([np.interp(t, state["t_s"], state[f"position_{a}_m"]) for a in "xyz"], axis=1)
     velocity = np.stack([np.interp(t, state["t_s"], state[f"velocity_{a}_m_s"]) for a in "xyz"], axis=1)
@@ -76,5 +76,5 @@ def test_radar_range_and_radial_velocity_match_ground_truth(hot_drop):
     assert np.all(np.abs(radar["range_m"] - true_range) < 4 * cfg.range_noise_std_m + 0.01)
     assert np.all(np.abs(radar["radial_velocity_m_s"] - true_radial) < 4 * cfg.velocity_noise_std_m_s + 0.02)
     assert np.abs(radar["true_radial_velocity_m_s"] - true_radial).max() < 0.02
-    falling = t < hot_drop.meta["law"]["impact_time_s"]["value"] - 0.05
+    falling = t < hot_drop.meta.law["impact_time_s"].value - 0.05
     assert np.ptp(true_radial[falling]) > 0.5  # the ball's motion shows up in the radial velocity

@@ -120,18 +120,18 @@ def test_predicted_episode_is_valid_and_on_the_context_clock(predicted):
     assert verify_episode(out)
     episode = read_episode(out)
     rgb = episode.videos["rgb"]
-    n_context = sim_meta["n_frames"]
+    n_context = sim_meta.n_frames
     assert rgb.shape == (n_context, 64, 64, 3) and rgb.dtype == np.uint8
-    assert episode.meta["rates_hz"]["camera"] == 30 and episode.meta["n_frames"] == n_context
+    assert episode.meta.rates_hz["camera"] == 30 and episode.meta.n_frames == n_context
     np.testing.assert_allclose(episode.video_t_s["rgb"], np.arange(n_context) / 30, atol=1e-3)  # ms timestamps
-    assert episode.meta["calibration"]["camera"] == sim_meta["calibration"]["camera"]
+    assert episode.meta.calibration.camera == sim_meta.calibration.camera
     assert ("diffusers", context.episode_id) in set(zip(read_index(root)["source"], read_index(root)["episode_id"]))
 
-    cost = episode.meta["cost"]["prediction"]
+    cost = episode.meta.cost.prediction
     assert cost["frames"] == n_context and cost["pipeline_frames"] == NATIVE_FRAMES and cost["num_inference_steps"] == 2
     assert cost["device"] == "cpu" and cost["model"] == str(folder.resolve()) and cost["wall_s"] > 0
-    generator = episode.meta["generator"]
-    assert generator["prompt_used"] is False and context.prompt == episode.meta["context"]["prompt"] != ""
+    generator = episode.meta.generator
+    assert generator["prompt_used"] is False and context.prompt == episode.meta.context.prompt != ""
     assert generator["seed"] == generation_seed(context.seed)
     assert source.setup().setup_wall_s > 0
 
@@ -151,7 +151,7 @@ def test_same_seed_same_frames_other_seed_other_frames(predicted):
     first = read_episode(episode_dir(root, "diffusers", context.episode_id)).videos["rgb"]
     conditioning = conditioning_of(root, context)
     again = source.predict(context, root / "again", conditioning)
-    assert again["cost"]["prediction"]["frames"] == len(first)
+    assert again.cost.prediction["frames"] == len(first)
     np.testing.assert_array_equal(read_episode(root / "again").videos["rgb"], first)
     other_context = context.model_copy(update={"seed": context.seed + 1})
     source.predict(other_context, root / "other", conditioning)

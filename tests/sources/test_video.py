@@ -71,7 +71,7 @@ def world(tmp_path_factory):
             write_mp4(clips / "drop.mp4", frames, 25, size=(size, size), preset="fast")
             row["fps"] = "30"
             state = sim.tables["state"]
-            ball = state["body"] == sim.meta["instances"][0]["body"]
+            ball = state["body"] == sim.meta.instances[0].body
             with open(clips / "drop_positions.csv", "w") as handle:
                 handle.write("t_s,x_m,y_m,z_m\n")
                 for t, x, y, z in zip(*(state[k][ball] for k in ("t_s", "position_x_m", "position_y_m", "position_z_m"))):
@@ -104,7 +104,7 @@ def test_export_contexts_prompts_and_first_frames(world, tmp_path):
         assert line["episode_id"] == world["ids"][line["scenario"]]
         assert (line["fps"], line["width"], line["height"], line["n_frames"]) == (60, 128, 128, len(sim.videos["rgb"]))
         assert line["length_s"] == pytest.approx(line["n_frames"] / 60)
-        assert line["prompt"] == sim.meta["context"]["prompt"] and line["params"] == sim.meta["context"]["params"]
+        assert line["prompt"] == sim.meta.context.prompt and line["params"] == sim.meta.context.params
         png = cv2.cvtColor(cv2.imread(str(tmp_path / "a" / f"{line['episode_id']}_first.png")), cv2.COLOR_BGR2RGB)
         np.testing.assert_array_equal(png, sim.videos["rgb"][0])
     template = list(csv.DictReader(open(tmp_path / "a" / "manifest_template.csv")))
@@ -133,28 +133,28 @@ def test_imported_episode_records_what_was_done(world, imported):
     for name, (_, size, fps) in CASES.items():
         sim_meta = read_meta(episode_dir(root, "sim", ids[name]))
         episode = read_episode(episode_dir(root, "video", ids[name]))
-        meta, record = episode.meta, episode.meta["import"]
-        assert meta["source"] == "video" and meta["context"] == sim_meta["context"]
-        assert meta["instances"] == sim_meta["instances"] and meta["law"] == sim_meta["law"]
-        assert episode.videos["rgb"].shape == (sim_meta["n_frames"], 128, 128, 3) == (meta["n_frames"], 128, 128, 3)
-        np.testing.assert_allclose(episode.video_t_s["rgb"], np.arange(meta["n_frames"]) / 60, atol=6e-4)  # Matroska: ms
-        assert meta["rates_hz"] == {"camera": 60}
+        meta, record = episode.meta, episode.meta.imported
+        assert meta.source == "video" and meta.context == sim_meta.context
+        assert meta.instances == sim_meta.instances and meta.law == sim_meta.law
+        assert episode.videos["rgb"].shape == (sim_meta.n_frames, 128, 128, 3) == (meta.n_frames, 128, 128, 3)
+        np.testing.assert_allclose(episode.video_t_s["rgb"], np.arange(meta.n_frames) / 60, atol=6e-4)  # Matroska: ms
+        assert meta.rates_hz == {"camera": 60}
         # The calibration is the context's: the default one, or the override scaled back from the clip's size.
-        sim_camera = sim_meta["calibration"]["camera"]
+        camera, sim_camera = meta.calibration.camera, sim_meta.calibration.camera
         for key in ("fx_px", "fy_px", "cx_px", "cy_px", "width_px", "height_px"):
-            assert meta["calibration"]["camera"][key] == pytest.approx(sim_camera[key], abs=1e-9), key
-        np.testing.assert_allclose(episode.T_world_camera, np.array(sim_camera["T_world_camera"]))
+            assert getattr(camera, key) == pytest.approx(getattr(sim_camera, key), abs=1e-9), key
+        np.testing.assert_allclose(episode.T_world_camera, np.array(sim_camera.T_world_camera))
         assert record["original"]["width_px"] == size and record["original"]["codec"] == "h264"
         assert record["resampling"]["size"]["to_px"] == [128, 128]
         time = record["resampling"]["time"]
         assert time["to_fps"] == 60 and time["from_fps"] == pytest.approx(fps) and time["padded_frames"] == 0
         used = np.unique(time["source_frame_index"])
         assert used.tolist() == list(range(record["original"]["n_frames"]))  # upsampling uses every source frame
-        assert time["duplicated_frames"] == meta["n_frames"] - len(used) and time["missing_context_frames"] == 0
+        assert time["duplicated_frames"] == meta.n_frames - len(used) and time["missing_context_frames"] == 0
         assert time["max_abs_time_error_s"] <= 0.5 / fps + 1e-9
-    drop = read_meta(episode_dir(root, "video", ids["drop"]))["import"]
+    drop = read_meta(episode_dir(root, "video", ids["drop"])).imported
     assert drop["original"]["fps_container"] == pytest.approx(25) and drop["resampling"]["time"]["times_from"].startswith("manifest")
-    assert read_meta(episode_dir(root, "video", ids["pendulum"]))["import"]["calibration"]["from"] == "calibration file"
+    assert read_meta(episode_dir(root, "video", ids["pendulum"])).imported["calibration"]["from"] == "calibration file"
     positions = pq.read_table(episode_dir(root, "video", ids["drop"]) / "positions.parquet").to_pydict()
     stored = list(csv.DictReader(open(world["clips"] / "drop_positions.csv")))
     assert positions["z_m"] == [float(r["z_m"]) for r in stored]
@@ -268,7 +268,7 @@ def test_json_manifest_into_another_dataset_and_source_name(world, tmp_path):
     index = read_index(tmp_path / "out")
     assert ids == [row["episode_id"]] and index["source"].tolist() == ["model-x"]
     meta = read_meta(episode_dir(tmp_path / "out", "model-x", row["episode_id"]))
-    assert meta["cost"]["prediction"]["wall_s"] == 12.5
+    assert meta.cost.prediction["wall_s"] == 12.5
     with pytest.raises(InputError, match="source name 'sim' is not allowed"):
         import_videos(world["clips"] / "manifest.json", world["root"], source_name="sim")
 

@@ -110,15 +110,15 @@ def test_source_writes_valid_episodes_through_predict_dataset(trained, dataset, 
         truth = read_episode(episode_dir(dataset, "sim", outcome.episode_id), streams=("rgb",))
         assert episode.videos["rgb"].shape == truth.videos["rgb"].shape
         assert np.array_equal(episode.videos["rgb"][:2], truth.videos["rgb"][:2]), "frames 0..k-1 are the conditioning frames"
-        cost = episode.meta["cost"]
+        cost = episode.meta.cost
         n = truth.videos["rgb"].shape[0]
-        assert cost["prediction"]["network_evaluations"] == (n - 2) * cost["prediction"]["sampling_steps"]
-        assert cost["setup"]["training_steps"] == second["steps"]
+        assert cost.prediction["network_evaluations"] == (n - 2) * cost.prediction["sampling_steps"]
+        assert cost.setup["training_steps"] == second["steps"]
     again = make_source(exported).predict(  # same context, same seed: the same clip, byte for byte
         read_episode(episode_dir(dataset, "sim", outcomes[0].episode_id)).context, tmp_path / "again",
         _conditioning(dataset, outcomes[0].episode_id))
-    assert again["files"]["rgb.mkv"]["sha256"] == read_episode(episode_dir(out, "worldmodel", outcomes[0].episode_id)).meta[
-        "files"]["rgb.mkv"]["sha256"]
+    assert again.files["rgb.mkv"].sha256 == read_episode(episode_dir(out, "worldmodel", outcomes[0].episode_id)).meta.files[
+        "rgb.mkv"].sha256
 
 
 def test_bad_inputs_are_one_clear_error(dataset, tmp_path, capsys):

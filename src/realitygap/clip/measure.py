@@ -22,6 +22,7 @@ from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.probe import Timebase, read_clip
 from realitygap.clip.scale import Scale, calibration_from_camera, calibration_from_file, plane_track, scale_for_clip
 from realitygap.core.planefit import ClipFit, PlaneTrack
+from realitygap.episode.meta import EpisodeMeta
 from realitygap.measure.tracking import ObjectTrack
 from realitygap.runtime.errors import InputError
 
@@ -124,8 +125,8 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     if options.roi is not None:
         frames, offset = _crop(frames, options.roi, timebase.processed_scale)
     object_spec = options.object
-    if object_spec == "auto" and episode_meta is not None and "colour" in episode_meta["context"]["params"]:
-        object_spec = str(episode_meta["context"]["params"]["colour"])
+    if object_spec == "auto" and episode_meta is not None and "colour" in episode_meta.context.params:
+        object_spec = str(episode_meta.context.params["colour"])
     track, method = track_clip_object(frames, t_s, object_spec)
     left = left_frame(track, frames.shape[1:3])
     if offset.any():
@@ -153,8 +154,8 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
                          f"{SCALE_HINT}")
     episode = None
     if episode_meta is not None:
-        episode = {"episode_id": episode_meta.get("episode_id"), "scenario": episode_meta["context"]["scenario"],
-                   "params": episode_meta["context"]["params"], "source": episode_meta.get("source")}
+        episode = {"episode_id": episode_meta.episode_id, "scenario": episode_meta.context.scenario,
+                   "params": dict(episode_meta.context.params), "source": episode_meta.source}
     return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames)
 
 
@@ -162,25 +163,25 @@ measure_clip_video = measure_clip
 """Alias for the CLI, whose command function is also called measure_clip."""
 
 
-def resolve_video(path: Path) -> tuple[Path, dict | None]:
-    """(video file, episode.json dict or None): an episode folder or a video inside one gives its meta."""
+def resolve_video(path: Path) -> tuple[Path, EpisodeMeta | None]:
+    """(video file, episode metadata or None): an episode folder or a video inside one gives its meta."""
     from realitygap.episode.io import read_meta
 
     if path.is_dir():
         if not (path / EPISODE_JSON).is_file():
             raise InputError(f"{path} is a folder but not a realitygap episode (no {EPISODE_JSON}); give a video file")
         meta = read_meta(path)
-        if "rgb" not in meta.get("streams", {}):
+        if "rgb" not in meta.streams:
             raise InputError(f"episode {path} has no rgb stream")
-        return path / meta["streams"]["rgb"]["file"], meta
+        return path / meta.streams["rgb"].file, meta
     if path.is_file() and (path.parent / EPISODE_JSON).is_file():
         meta = read_meta(path.parent)
-        if meta.get("streams", {}).get("rgb", {}).get("file") == path.name:
+        if "rgb" in meta.streams and meta.streams["rgb"].file == path.name:
             return path, meta
     return path, None
 
 
-def _calibration(options: ClipOptions, meta: dict | None, size: tuple[int, int]):
+def _calibration(options: ClipOptions, meta: EpisodeMeta | None, size: tuple[int, int]):
     radius = None if options.object_diameter_m is None else options.object_diameter_m / 2
     if options.calibration is not None:
         return calibration_from_file(options.calibration, size, radius)
@@ -188,16 +189,16 @@ def _calibration(options: ClipOptions, meta: dict | None, size: tuple[int, int])
         return None
     from realitygap.scenarios import get_scenario
 
-    spec = get_scenario(meta["context"]["scenario"])
-    params = spec.resolve_params(meta["context"]["params"])
-    instance = meta["instances"][0]
-    point, normal = spec.tracking_plane(params, instance["name"])
-    sphere = float(params["radius_m"]) if instance.get("class") == "ball" and "radius_m" in params else None
-    calibration = calibration_from_camera(meta["calibration"]["camera"], size, point, normal, sphere,
-                                          f"the episode's calibration ({meta['context']['scenario']} motion plane)")
+    spec = get_scenario(meta.context.scenario)
+    params = spec.resolve_params(meta.context.params)
+    instance = meta.instances[0]
+    point, normal = spec.tracking_plane(params, instance.name)
+    sphere = float(params["radius_m"]) if instance.class_name == "ball" and "radius_m" in params else None
+    calibration = calibration_from_camera(meta.calibration.camera.model_dump(), size, point, normal, sphere,
+                                          f"the episode's calibration ({meta.context.scenario} motion plane)")
 
     def positions(centroid_px, sigma_px):  # the scenario's silhouette model where it has one (a box, a door)
-        return spec.position_from_pixels(params, instance["name"], centroid_px, sigma_px, calibration.K,
+        return spec.position_from_pixels(params, instance.name, centroid_px, sigma_px, calibration.K,
                                          calibration.T_world_camera)
 
     return dataclasses.replace(calibration, positions=positions)

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from realitygap import __version__
 from realitygap.episode.io import EPISODE_JSON, read_meta
+from realitygap.episode.meta import check_format_version, written_format_version
 from realitygap.runtime.atomic import write_json_atomic, write_parquet_atomic
 from realitygap.runtime.errors import InputError
 
@@ -26,7 +27,8 @@ DATASET_JSON = "dataset.json"
 INDEX_PARQUET = "index.parquet"
 EPISODE_DIR_TEMPLATE = "episodes/{source}/{episode_id}"
 DATASET_FORMAT = "realitygap-dataset"
-DATASET_FORMAT_VERSION = 1
+DATASET_FORMAT_VERSION = (1, 0)
+"""(major, minor) of dataset.json, written as in episode.json (see episode/meta.py)."""
 TEST_SPLIT_EVERY = 5
 """An episode is in the 'test' split when int(episode_id[:8], 16) % 5 == 0 (about 20 %), else 'train'."""
 
@@ -52,7 +54,7 @@ CONVENTIONS = {
 def dataset_json(enu_origin: dict | None = None, sources: list[str] | None = None) -> dict:
     return {
         "format": DATASET_FORMAT,
-        "format_version": DATASET_FORMAT_VERSION,
+        "format_version": written_format_version(DATASET_FORMAT_VERSION),
         "realitygap_version": __version__,
         "conventions": CONVENTIONS,
         "enu_origin": enu_origin,
@@ -84,8 +86,9 @@ def open_dataset(root: Path, enu_origin: dict | None = None) -> dict:
             meta = json.loads(path.read_text())
         except ValueError:
             raise InputError(f"{path} is not valid JSON") from None
-        if meta.get("format") != DATASET_FORMAT:
+        if not isinstance(meta, dict) or meta.get("format") != DATASET_FORMAT:
             raise InputError(f"{root} holds a dataset.json that is not a realitygap dataset")
+        check_format_version(meta.get("format_version"), DATASET_FORMAT_VERSION, str(path))
         return meta
     if root.is_dir() and any(p for p in root.iterdir() if not p.name.startswith(".")):
         raise InputError(f"output folder {root} is not empty and has no {DATASET_JSON}; choose a new folder")
@@ -118,19 +121,19 @@ def rebuild_index(root: Path) -> dict[str, np.ndarray]:
     rows = []
     for meta_path in sorted(root.glob(f"episodes/*/*/{EPISODE_JSON}")):
         meta = read_meta(meta_path.parent)
-        context = meta["context"]
+        context = meta.context
         rows.append({
-            "episode_id": meta["episode_id"],
-            "source": meta["source"],
-            "scenario": context["scenario"],
-            "params_json": json.dumps(context["params"], sort_keys=True),
-            "seed": int(context["seed"]),
-            "split": split_of(meta["episode_id"]),
+            "episode_id": meta.episode_id,
+            "source": meta.source,
+            "scenario": context.scenario,
+            "params_json": json.dumps(context.params, sort_keys=True),
+            "seed": context.seed,
+            "split": split_of(meta.episode_id),
             "status": "complete",
-            "n_frames": int(meta["n_frames"]),
-            "duration_s": float(meta["duration_s"]),
+            "n_frames": meta.n_frames,
+            "duration_s": meta.duration_s,
             "episode_dir": str(meta_path.parent.relative_to(root)),
-            "prompt": context.get("prompt", ""),
+            "prompt": context.prompt,
         })
     rows.sort(key=lambda r: (r["source"], r["scenario"], r["episode_id"]))
     columns = {k: [r[k] for r in rows] for k in (rows[0] if rows else _EMPTY_INDEX)}

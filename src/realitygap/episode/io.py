@@ -9,6 +9,7 @@ file that is not byte-reproducible; it is outside the checksums.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -19,12 +20,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from realitygap import __version__
+from realitygap.episode.meta import EpisodeMeta, FileInfo, StreamInfo, parse_meta, written_format_version
 from realitygap.episode.types import Episode
 from realitygap.episode.video import VideoWriter, read_video
 from realitygap.runtime.atomic import dumps_json
 from realitygap.runtime.errors import InputError
 
-FORMAT_VERSION = 1
 EPISODE_JSON = "episode.json"
 TIMING_JSON = "timing.json"
 
@@ -81,23 +82,19 @@ class EpisodeWriter:
         pq.write_table(table, self.staging / STREAM_SCHEMA[name]["file"], compression="zstd")
         self._streams.append(name)
 
-    def finish(self, meta: dict, timing: dict) -> dict:
-        """Close videos, write timing.json and (last) episode.json with checksums; rename into place."""
+    def finish(self, meta: EpisodeMeta, timing: dict) -> EpisodeMeta:
+        """Close videos, write timing.json and (last) episode.json with format version, streams, checksums
+        and software versions added to `meta`; rename into place. Returns the metadata written."""
         n_frames = {name: video.close() for name, video in self._videos.items()}
         self._videos.clear()
-        files = {}
-        for path in sorted(self.staging.iterdir()):
-            files[path.name] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
-        meta = {
-            **meta,
-            "format_version": FORMAT_VERSION,
-            "streams": {name: {**STREAM_SCHEMA[name], **({"frames": n_frames[name]} if name in n_frames else {})}
-                        for name in self._streams},
-            "files": files,
-            "versions": software_versions(),
-        }
+        files = {path.name: FileInfo(sha256=sha256_file(path), bytes=path.stat().st_size)
+                 for path in sorted(self.staging.iterdir())}
+        streams = {name: StreamInfo(**STREAM_SCHEMA[name], **({"frames": n_frames[name]} if name in n_frames else {}))
+                   for name in self._streams}
+        meta = meta.model_copy(update={"format_version": written_format_version(), "streams": streams, "files": files,
+                                       "versions": software_versions()})
         (self.staging / TIMING_JSON).write_text(dumps_json(timing))
-        (self.staging / EPISODE_JSON).write_text(dumps_json(meta))
+        (self.staging / EPISODE_JSON).write_text(dumps_json(meta.to_json()))
         if self.final_dir.exists():
             shutil.rmtree(self.final_dir)
         os.replace(self.staging, self.final_dir)
@@ -129,14 +126,19 @@ def software_versions() -> dict[str, str]:
             "pyarrow": pa.__version__, "av": av.__version__}
 
 
-def read_meta(episode_dir: Path) -> dict:
-    """episode.json of a complete episode, or InputError."""
-    import json
-
+def read_meta(episode_dir: Path) -> EpisodeMeta:
+    """The typed episode.json of a complete episode; InputError when there is none, it is malformed or of
+    another major format version (another minor version: FormatVersionWarning)."""
     path = Path(episode_dir) / EPISODE_JSON
     if not path.is_file():
         raise InputError(f"{episode_dir} is not a complete episode (no {EPISODE_JSON})")
-    return json.loads(path.read_text())
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        raise InputError(f"{path} is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path} is not an episode.json (not a JSON object)")
+    return parse_meta(data, str(path))
 
 
 def verify_episode(episode_dir: Path) -> bool:
@@ -145,9 +147,9 @@ def verify_episode(episode_dir: Path) -> bool:
         meta = read_meta(episode_dir)
     except (InputError, ValueError):
         return False
-    for name, info in meta.get("files", {}).items():
+    for name, info in meta.files.items():
         path = Path(episode_dir) / name
-        if not path.is_file() or path.stat().st_size != info["bytes"] or sha256_file(path) != info["sha256"]:
+        if not path.is_file() or path.stat().st_size != info.bytes or sha256_file(path) != info.sha256:
             return False
     return True
 
@@ -162,10 +164,10 @@ def read_episode(episode_dir: Path, streams: tuple[str, ...] | None = None) -> E
     episode_dir = Path(episode_dir)
     meta = read_meta(episode_dir)
     episode = Episode(meta=meta)
-    for name, info in meta["streams"].items():
+    for name, info in meta.streams.items():
         if streams is not None and name not in streams:
             continue
-        path = episode_dir / info["file"]
+        path = episode_dir / info.file
         if name in VIDEO_KINDS:
             episode.videos[name], episode.video_t_s[name] = read_video(path, VIDEO_KINDS[name])
         else:

@@ -1,16 +1,20 @@
-"""The matched input conditions of an episode (Context) and what a reader returns (Episode)."""
+"""The matched input conditions of an episode (Context) and what a reader returns (Episode: typed
+metadata, see episode/meta.py, plus numpy arrays)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, computed_field, model_validator
 
 from realitygap.core.rig import RigConfig
+
+if TYPE_CHECKING:
+    from realitygap.episode.meta import EpisodeMeta
 
 EPISODE_ID_LENGTH = 16
 
@@ -66,28 +70,28 @@ class Episode:
     'segmentation' uint16 instance ids. `tables` maps name to column arrays; every table has `t_s`.
     """
 
-    meta: dict
+    meta: EpisodeMeta
     videos: dict[str, np.ndarray] = field(default_factory=dict)
     video_t_s: dict[str, np.ndarray] = field(default_factory=dict)
     tables: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
     @property
     def episode_id(self) -> str:
-        return self.meta["episode_id"]
+        return self.meta.episode_id
 
     @property
     def context(self) -> Context:
-        return Context.model_validate(self.meta["context"])
+        return self.meta.context
 
     @property
     def K(self) -> np.ndarray:
         """3x3 camera intrinsics (pixels, OpenCV convention)."""
-        cam = self.meta["calibration"]["camera"]
-        return np.array([[cam["fx_px"], 0, cam["cx_px"]], [0, cam["fy_px"], cam["cy_px"]], [0, 0, 1]], float)
+        return self.meta.calibration.camera.K
 
     @property
     def T_world_camera(self) -> np.ndarray:
-        return np.array(self.meta["calibration"]["camera"]["T_world_camera"], float)
+        """4x4 camera pose in the world (OpenCV camera frame), metres."""
+        return np.array(self.meta.calibration.camera.T_world_camera, float)
 
     def depth_m(self) -> np.ndarray:
         """Depth along the camera z axis in metres, NaN where no surface was seen."""

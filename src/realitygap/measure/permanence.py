@@ -92,13 +92,13 @@ def permanence_report(tracks: list[ObjectTrack], expected_visible: np.ndarray,
 
 def expected_visible_from_annotations(episode, names: list[str] | None = None, min_fraction: float = 0.0) -> np.ndarray:
     """(n_objects, T) bool: annotation visible_fraction > `min_fraction`, per instance in
-    `names` order (default: episode.meta["instances"] order), per video frame."""
+    `names` order (default: episode.meta.instances order), per video frame."""
     table = episode.tables["annotations"]
     frame = np.asarray(table["frame"])
     name_col = np.asarray(table["name"])
     fraction = np.asarray(table["visible_fraction"], float)
     T = int(frame.max()) + 1
-    names = [inst["name"] for inst in episode.meta["instances"]] if names is None else names
+    names = [inst.name for inst in episode.meta.instances] if names is None else names
     out = np.zeros((len(names), T), bool)
     for k, name in enumerate(names):
         sel = name_col == name

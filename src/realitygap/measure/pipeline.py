@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 from realitygap.core.fitting import MeasuredTrack
 from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import EPISODE_JSON, read_episode, read_meta, sha256_file, verify_episode
+from realitygap.episode.meta import EpisodeMeta
 from realitygap.measure.backproject import backproject_track
 from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
@@ -73,11 +74,11 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
     return rows + sensor_rows(episode, reference)
 
 
-def capture_times(meta: dict) -> list[float] | None:
+def capture_times(meta: EpisodeMeta) -> list[float] | None:
     """True capture (or generation) time of each frame of an episode resampled to its context's rate, from
     the `import` (video source) or `generator` (learned source) block; None when frames are on t = i / fps."""
-    for block in ("import", "generator"):
-        times = meta.get(block, {}).get("resampling", {}).get("time", {}).get("capture_t_s")
+    for block in (meta.imported, meta.generator):
+        times = (block or {}).get("resampling", {}).get("time", {}).get("capture_t_s")
         if times is not None:
             return times
     return None
@@ -92,38 +93,38 @@ def sensor_rows(episode, reference) -> list[dict]:
       reference), against the ratio the declared temperatures and emissivities give.
     """
     rows = []
-    scenario = get_scenario(reference.meta["context"]["scenario"])
-    instance = next((i for i in reference.meta["instances"] if i["body"] == scenario.sensor_body), None)
+    scenario = get_scenario(reference.meta.context.scenario)
+    instance = reference.meta.instance(scenario.sensor_body)
     radar = episode.tables.get("radar")
     if radar is not None and instance is not None and len(radar["t_s"]):
-        own = np.asarray(radar["instance_id"]) == instance["id"]
+        own = np.asarray(radar["instance_id"]) == instance.id
         if own.any():
             state = reference.tables["state"]
             rows_body = np.asarray(state["body"]) == scenario.sensor_body
             t = np.asarray(radar["t_s"])[own]
             centre = np.stack([np.interp(t, state["t_s"][rows_body], state[f"position_{a}_m"][rows_body]) for a in "xyz"], 1)
             velocity = np.stack([np.interp(t, state["t_s"][rows_body], state[f"velocity_{a}_m_s"][rows_body]) for a in "xyz"], 1)
-            origin = np.array(episode.meta["calibration"]["radar"]["T_world_radar"])[:3, 3]
+            origin = np.array(episode.meta.calibration.radar.T_world_radar)[:3, 3]
             sight = (centre - origin) / np.linalg.norm(centre - origin, axis=1, keepdims=True)
             residual = np.asarray(radar["radial_velocity_m_s"])[own] - np.einsum("ij,ij->i", velocity, sight)
-            noise = episode.meta["context"]["rig"]["radar"]["velocity_noise_std_m_s"]
+            noise = episode.meta.context.rig.radar.velocity_noise_std_m_s
             rows.append(_row("radar_radial_velocity_rms_m_s", "m/s", float(np.sqrt(np.mean(residual**2))), noise, 0.0, 0.0,
                              method="radar vs ground-truth velocity along the line of sight",
                              note=f"{int(own.sum())} detections; declared noise {noise} m/s"))
     thermal = episode.videos.get("thermal")
     if thermal is not None and instance is not None and thermal.shape[:3] == reference.videos["segmentation"].shape:
         seg = reference.videos["segmentation"]
-        on_object, on_floor = seg == instance["id"], seg == 0
+        on_object, on_floor = seg == instance.id, seg == 0
         background = thermal[on_floor].astype(float)
         # Sky (253 K) and floor (ambient) are two levels; the floor is the warmer one.
         on_floor &= thermal > 0.5 * (np.percentile(background, 1) + np.percentile(background, 99)) - 1
         if on_object.sum() > 20 and on_floor.sum() > 100:
-            calib = episode.meta["calibration"]["thermal"]
+            calib = episode.meta.calibration.thermal
             measured = float(thermal[on_object].mean() / thermal[on_floor].mean())
-            ambient = episode.meta["context"]["rig"]["thermal"]["ambient_k"]
+            ambient = episode.meta.context.rig.thermal.ambient_k
             from realitygap.sim.thermal import radiance_w_m2_sr
 
-            expected = calib["radiance_w_m2_sr_by_instance"][instance["name"]] / float(radiance_w_m2_sr(ambient, 0.95, ambient))
+            expected = calib.radiance_w_m2_sr_by_instance[instance.name] / float(radiance_w_m2_sr(ambient, 0.95, ambient))
             rows.append(_row("thermal_radiance_ratio", "", measured, math.nan, expected, expected,
                              method="mean object radiance / mean floor radiance"))
     return rows
@@ -136,8 +137,8 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     annotations and state). The video may have another size and frame rate than the reference:
     seed masks are resized and the expected visibility is taken at the nearest reference frame.
     `iq_rgb` (default `rgb`) is the video compared frame by frame with the reference for Physics-IQ."""
-    scenario = get_scenario(reference.meta["context"]["scenario"])
-    params = scenario.resolve_params(reference.meta["context"]["params"])
+    scenario = get_scenario(reference.meta.context.scenario)
+    params = scenario.resolve_params(reference.meta.context.params)
     seeds = [_resize_seed(seed, rgb.shape[1:3]) for seed in seeds_from_episode(reference)]
     iq_rgb = rgb if iq_rgb is None else iq_rgb
     try:
@@ -181,13 +182,13 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     rows.append(_row("camera_motion_px", "px", camera_motion_px(rgb, object_masks), math.nan, 0.0, 0.0,
                      method="largest per-frame median displacement of frame 0's background corners (LK)",
                      note="a steady camera reads < 0.1 px; NaN: fewer than 8 background corners"))
-    reference_at = np.clip(np.rint(np.asarray(t_s) * reference.meta["rates_hz"]["camera"]).astype(int), 0,
+    reference_at = np.clip(np.rint(np.asarray(t_s) * reference.meta.rates_hz["camera"]).astype(int), 0,
                            len(reference.videos["rgb"]) - 1)
     rows.append(_row("frozen_frames", "count", frozen_frames(rgb, reference.videos["rgb"][reference_at]), 0.0, 0.0, 0.0,
                      method="frames equal to their predecessor (<= 2 levels) where the ground-truth video changes"))
 
     expected_ref = expected_visible_from_annotations(reference, [t.name for t in tracks])
-    fps_ref = reference.meta["rates_hz"]["camera"]
+    fps_ref = reference.meta.rates_hz["camera"]
     nearest = np.clip(np.rint(np.asarray(t_s) * fps_ref).astype(int), 0, expected_ref.shape[1] - 1)
     report = permanence_report(tracks, expected_ref[:, nearest], find_spontaneous_objects(rgb, tracks))
     rows.append(_row("vanishing_events", "count", report["n_vanishing_events"], 0.0, 0.0, 0.0, method="permanence"))
@@ -279,7 +280,7 @@ def _measure_task(task: tuple[str, str, str, str, str, str]) -> str:
     path, reference, out, source, eid, sha = task
     reference_path = Path(reference) if Path(reference, EPISODE_JSON).is_file() else Path(path)
     rows = measure_episode(Path(path), reference_path)
-    scenario = read_meta(reference_path)["context"]["scenario"]
+    scenario = read_meta(reference_path).context.scenario
     for row in rows:
         row.update(episode_id=eid, source=source, scenario=scenario, episode_sha256=sha)
     write_parquet_atomic(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))

@@ -162,18 +162,18 @@ class ObjectTrack:
 
 
 def seeds_from_episode(episode) -> list[ObjectSeed]:
-    """One seed per instance in `episode.meta["instances"]`: its segmentation mask on frame 0, and
+    """One seed per instance in `episode.meta.instances`: its segmentation mask on frame 0, and
     its declared colour where the parameters name it (`colour` for a single instance,
     `colour_<suffix>` for an instance named `<...>_<suffix>`, e.g. colour_a for puck_a)."""
     seg = episode.videos["segmentation"][0]
-    params = episode.meta["context"]["params"]
-    instances = episode.meta["instances"]
+    params = episode.meta.context.params
+    instances = episode.meta.instances
     seeds = []
     for inst in instances:
-        key = "colour" if len(instances) == 1 else f"colour_{inst['name'].rsplit('_', 1)[-1]}"
+        key = "colour" if len(instances) == 1 else f"colour_{inst.name.rsplit('_', 1)[-1]}"
         colour = params.get(key)
         rgb = np.array(COLOURS_RGBA[colour][:3]) if colour in COLOURS_RGBA else None
-        seeds.append(ObjectSeed(name=inst["name"], mask=seg == inst["id"], rgb=rgb))
+        seeds.append(ObjectSeed(name=inst.name, mask=seg == inst.id, rgb=rgb))
     return seeds
 
 

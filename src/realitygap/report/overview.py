@@ -84,7 +84,7 @@ def _floors(dataset_root: Path) -> dict[tuple[str, str], float]:
 
 
 def _episode_card(episode, scenario, assets: Path, from_rgb: dict) -> dict:
-    params = episode.meta["context"]["params"]
+    params = episode.meta.context.params
     eid = episode.episode_id
     cv2.imwrite(str(assets / f"{eid}_strip.png"), cv2.cvtColor(frame_strip(episode.videos["rgb"]), cv2.COLOR_RGB2BGR))
     _trajectory_plot(episode, scenario, params, assets / f"{eid}_trajectory.png")
@@ -98,8 +98,8 @@ def _episode_card(episode, scenario, assets: Path, from_rgb: dict) -> dict:
                          "rel_error_pct": 100 * rel,
                          "rgb": pixel["measured"] if pixel else float("nan"),
                          "rgb_sigma": pixel["uncertainty"] if pixel else float("nan")})
-    return {"episode_id": eid, "params": json.dumps(params), "prompt": episode.meta["context"]["prompt"],
-            "n_frames": episode.meta["n_frames"], "duration_s": episode.meta["duration_s"],
+    return {"episode_id": eid, "params": json.dumps(params), "prompt": episode.meta.context.prompt,
+            "n_frames": episode.meta.n_frames, "duration_s": episode.meta.duration_s,
             "strip": f"assets/{eid}_strip.png", "plot": f"assets/{eid}_trajectory.png", "law_rows": law_rows}
 
 

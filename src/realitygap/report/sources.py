@@ -78,7 +78,7 @@ def source_descriptions_of(dataset_root: Path) -> dict[str, str]:
         if source in out:
             continue
         meta = read_meta(Path(dataset_root) / str(folder))
-        out[source] = known.get(source) or (f"videos imported from {meta['import']['manifest']}" if "import" in meta
+        out[source] = known.get(source) or (f"videos imported from {meta.imported['manifest']}" if meta.imported
                                             else "unregistered source")
     return out
 

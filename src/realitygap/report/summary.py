@@ -37,8 +37,8 @@ def dataset_summary(root: Path) -> dict:
         group["verified"] += int(ok)
         if ok:
             episode_meta = read_meta(folder)
-            sensors.update(episode_meta["context"]["rig"]["sensors"])
-            total_bytes += sum(f["bytes"] for f in episode_meta["files"].values())
+            sensors.update(episode_meta.context.rig.sensors)
+            total_bytes += sum(f.bytes for f in episode_meta.files.values())
     return {
         "format_version": meta.get("format_version"),
         "realitygap_version": meta.get("realitygap_version"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -17,3 +19,20 @@ def progress_bar(console: Console | None = None) -> Progress:
         console=console or Console(stderr=True),
         transient=False,
     )
+
+
+class Stage:
+    """One task of a progress bar, or nothing when there is no bar: `advance` and `set_total` fit the
+    `on_done` and `on_total` callbacks of the jobs (runtime.executor.run_tasks)."""
+
+    def __init__(self, bar: Progress | None, label: str, total: int | None = None):
+        self.bar = bar
+        self.task = bar.add_task(label, total=total) if bar is not None else None
+
+    def advance(self, *_: Any) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+    def set_total(self, total: int) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, total=total)

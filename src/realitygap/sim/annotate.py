@@ -12,10 +12,104 @@ the box's farthest corner (an occluder must be nearer than the surface it hides)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from realitygap.core.camera import project_points
 from realitygap.core.mj import mujoco
+from realitygap.sim.rig import INSTANCE_GEOM_GROUP, WIDE_CAMERA_NAME
+from realitygap.sim.sensor import SceneInstances, concat_rows
+
+if TYPE_CHECKING:
+    from realitygap.sim.render import SceneRenderer
+
+STILL_TOLERANCE = 1e-6
+"""Poses (metres, unit quaternions) closer than this to those of the last solo pass reuse its areas."""
+
+
+class Annotator:
+    """The `annotations` table, one row per frame and instance, from the camera's instance ids and depth.
+
+    The unoccluded area of a possibly hidden instance comes from a solo pass of the wide camera (see
+    the module docstring); it is skipped while nothing moved since the last one.
+    """
+
+    def __init__(self, model: "mujoco.MjModel", scene: SceneInstances, K: np.ndarray, renderer: "SceneRenderer",
+                 wide_size_px: tuple[int, int]):
+        self.scene, self.K, self.renderer = scene, K, renderer
+        self.boxes_local = [body_box_local(model, b) for b in scene.body_ids]
+        self.wide_id, self.wide_size_px = model.camera(WIDE_CAMERA_NAME).id, wide_size_px
+        self.K_wide = K.copy()
+        self.K_wide[:2, 2] = (np.array(wide_size_px) - 1) / 2  # same focal length, centred principal point
+        self.solo = mujoco.MjvOption()
+        self.solo.geomgroup[:] = 0
+        self.solo.geomgroup[INSTANCE_GEOM_GROUP] = 1
+        self._solo_cache: tuple[np.ndarray, np.ndarray] | None = None  # (poses, unoccluded pixel counts)
+        self._rows: list[dict[str, list]] = []
+
+    def annotate(self, data: "mujoco.MjData", t_s: float, frame: int, ids: np.ndarray, depth_m: np.ndarray,
+                 T_world_camera: np.ndarray) -> int:
+        """Add the rows of one frame (instance ids and depth of the camera image); returns the renders it took."""
+        body_ids = list(self.scene.body_ids)
+        corners = [box_corners(data.xpos[b] + data.xmat[b].reshape(3, 3) @ c, size, data.xmat[b].reshape(3, 3))
+                   for b, (c, size) in zip(body_ids, self.boxes_local)]
+        alone_px, renders = None, 0
+        poses = np.concatenate([data.xpos[body_ids].ravel(), data.xquat[body_ids].ravel(), T_world_camera.ravel()])
+        if self._solo_cache is not None and np.abs(poses - self._solo_cache[0]).max() < STILL_TOLERANCE:
+            alone_px = self._solo_cache[1]  # nothing moved since the last solo pass: same unoccluded areas
+        elif any(may_be_hidden(c, i, ids, depth_m, self.K, T_world_camera) for i, c in enumerate(corners, start=1)):
+            alone_px = self._solo_areas(data, corners, T_world_camera)
+            self._solo_cache = (poses, alone_px)
+            renders = 1
+        self._rows.append(annotation_rows(t_s, frame, ids, alone_px, self.scene, self.boxes_local, data, self.K,
+                                          T_world_camera))
+        return renders
+
+    def _solo_areas(self, data, corners: list[np.ndarray], T_world_camera: np.ndarray) -> np.ndarray:
+        """Pixels of each instance rendered alone by the wide camera, (n,)."""
+        region = projected_region(corners, self.K_wide, T_world_camera, *self.wide_size_px)
+        if region is None:
+            wide_geoms, _ = self.renderer.geoms_depth(data, self.wide_id, *self.wide_size_px, option=self.solo,
+                                                      want_depth=False)
+        else:
+            wide_geoms = self.renderer.geoms_region(data, self.wide_id, *self.wide_size_px, *region, option=self.solo)
+        wide_ids = self.scene.ids_of_geoms(wide_geoms)
+        return np.bincount(wide_ids.ravel(), minlength=len(self.scene.specs) + 1)[1:]
+
+    def table(self) -> dict[str, np.ndarray]:
+        return concat_rows(self._rows)
+
+
+def annotation_rows(t_s: float, frame: int, ids: np.ndarray, alone_px: np.ndarray | None, scene: SceneInstances,
+                    boxes_local: list, data: "mujoco.MjData", K: np.ndarray, T_world_camera: np.ndarray
+                    ) -> dict[str, list]:
+    """Columns of one frame's rows: 2D box and visible fraction from `ids`, projected centre, 3D box (world).
+    `alone_px` = None means every instance is provably whole (visible fraction 1)."""
+    n = len(scene.specs)
+    visible_px, boxes = boxes_2d(ids, n)
+    if alone_px is None:
+        alone_px = visible_px
+    centres = np.array([data.xpos[b] for b in scene.body_ids])
+    uv, depth = project_points(centres, K, T_world_camera)
+    cols: dict[str, list] = {}
+    for i, (inst, b) in enumerate(zip(scene.specs, scene.body_ids)):
+        R = data.xmat[b].reshape(3, 3)
+        centre_local, size = boxes_local[i]
+        values = {
+            "t_s": t_s, "frame": frame, "instance_id": i + 1, "name": inst.name, "class": inst.class_name,
+            "visible_px": int(visible_px[i]),
+            "visible_fraction": float(min(1.0, visible_px[i] / alone_px[i])) if alone_px[i] else 0.0,
+            "bbox_x_min_px": int(boxes[i, 0]), "bbox_y_min_px": int(boxes[i, 1]),
+            "bbox_x_max_px": int(boxes[i, 2]), "bbox_y_max_px": int(boxes[i, 3]),
+            "centre_u_px": float(uv[i, 0]), "centre_v_px": float(uv[i, 1]), "centre_depth_m": float(depth[i]),
+            **{f"box3d_centre_{a}_m": v for a, v in zip("xyz", data.xpos[b] + R @ centre_local)},
+            **{f"box3d_size_{a}_m": v for a, v in zip("xyz", size)},
+            **{f"box3d_quaternion_{a}": v for a, v in zip("wxyz", data.xquat[b])},
+        }
+        for k, v in values.items():
+            cols.setdefault(k, []).append(v)
+    return cols
 
 
 def boxes_2d(ids: np.ndarray, n_instances: int) -> tuple[np.ndarray, np.ndarray]:

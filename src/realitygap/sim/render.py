@@ -1,4 +1,4 @@
-"""Offscreen rendering of the camera streams with MuJoCo's low-level API (one GL context per episode).
+"""The camera sensor and its offscreen rendering with MuJoCo's low-level API (one GL context per episode).
 
 Compared with `mujoco.Renderer` this reads depth and segmentation from one render pass and
 decodes segmentation straight into instance ids: two passes per frame instead of three.
@@ -14,9 +14,25 @@ glFrustum coefficients of the model's near and far planes (computed in float32, 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 import numpy as np
 
+from realitygap.core.camera import T_world_camera_from_mujoco, intrinsics_from_fovy
 from realitygap.core.mj import mujoco
+from realitygap.core.rig import RigConfig
+from realitygap.sim.annotate import Annotator
+from realitygap.sim.rig import CAMERA_NAME, wide_view_px
+from realitygap.sim.sensor import SceneInstances
+
+if TYPE_CHECKING:
+    from realitygap.episode.io import EpisodeWriter
+
+CAMERA_VIDEOS = ("rgb", "depth", "segmentation")
+"""The camera's video streams, each written when enabled in the rig."""
+
+RgbFilter = Callable[[int, np.ndarray], np.ndarray]
+"""(frame index, rendered RGB frame) -> the frame written: how a perturbed twin corrupts its video."""
 
 _GL_CONTEXTS: dict[tuple[int, int], "mujoco.GLContext"] = {}
 """Per-process pool of EGL contexts by framebuffer size. Creating a context and warming it up
@@ -67,6 +83,12 @@ class SceneRenderer:
     def close(self) -> None:
         self._rgb_context.free()
         self._context.free()
+
+    def __enter__(self) -> "SceneRenderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     def _draw(self, data, camera_id: int, width: int, height: int, option, segment: bool) -> "mujoco.MjrRect":
         self._camera.fixedcamid = camera_id
@@ -125,3 +147,67 @@ class SceneRenderer:
             if geom.segid >= 0 and geom.objtype == mujoco.mjtObj.mjOBJ_GEOM:
                 lookup[geom.segid + 1] = geom.objid
         return lookup[np.minimum(segid, self._scene.ngeom)]
+
+
+class CameraSensor:
+    """The camera (OpenCV frame, intrinsics from the rig's vertical field of view), always sampling.
+
+    Per frame one segmentation pass gives geom ids and depth: the `depth` and `segmentation` videos, the
+    annotations (and the thermal image, see ThermalCamera); an RGB pass gives the `rgb` video, passed
+    through `rgb_filter` when a negative control corrupts it. Videos are written when enabled in the rig.
+    """
+
+    name = "camera"
+
+    def __init__(self, model: "mujoco.MjModel", rig: RigConfig, scene: SceneInstances, renderer: SceneRenderer,
+                 writer: "EpisodeWriter", rgb_filter: RgbFilter | None = None):
+        cam = self.config = rig.camera
+        self.rate_hz = cam.fps
+        self.K = intrinsics_from_fovy(cam.fovy_deg, cam.width, cam.height)
+        self.camera_id = model.camera(CAMERA_NAME).id
+        self.scene, self.renderer, self.rgb_filter = scene, renderer, rgb_filter
+        self.videos = {name: writer.open_video(name, cam.width, cam.height, cam.fps)
+                       for name in CAMERA_VIDEOS if name in rig.sensors}
+        self.annotator = Annotator(model, scene, self.K, renderer, wide_view_px(cam))
+        self.counts = {"frames": 0, "renders": 0}
+        self.frame = -1
+        """Index of the last frame sampled; `geoms` (H, W) int32 are its geom ids (-1 = nothing)."""
+        self.geoms: np.ndarray | None = None
+        self.T_world_camera: np.ndarray | None = None
+
+    def sample(self, data: "mujoco.MjData", t_s: float, index: int) -> None:
+        """Frame `index`, stamped index / fps exactly."""
+        cam, renderer = self.config, self.renderer
+        self.T_world_camera = T_world_camera_from_mujoco(data.cam_xpos[self.camera_id], data.cam_xmat[self.camera_id])
+        self.geoms, depth_m = renderer.geoms_depth(data, self.camera_id, cam.width, cam.height)
+        self.frame = index
+        ids = self.scene.ids_of_geoms(self.geoms)
+        self.counts["renders"] += 1
+        if "rgb" in self.videos:
+            rgb = renderer.rgb(data, self.camera_id, cam.width, cam.height)
+            self.videos["rgb"].write(self.rgb_filter(index, rgb) if self.rgb_filter else rgb)
+            self.counts["renders"] += 1
+        if "depth" in self.videos:
+            self.videos["depth"].write(depth_to_mm(depth_m, renderer.far_m))
+        if "segmentation" in self.videos:
+            self.videos["segmentation"].write(ids)
+        self.counts["renders"] += self.annotator.annotate(data, index / cam.fps, index, ids, depth_m, self.T_world_camera)
+        self.counts["frames"] += 1
+
+    def finish(self, writer: "EpisodeWriter") -> None:
+        """The annotations table (the videos are complete when the writer closes them)."""
+        writer.write_table("annotations", self.annotator.table())
+
+    def calibration(self, data: "mujoco.MjData") -> dict:
+        """Pinhole intrinsics (px) and the pose at the last frame."""
+        K, cam = self.K, self.config
+        return {"model": "pinhole", "fx_px": K[0, 0], "fy_px": K[1, 1], "cx_px": K[0, 2], "cy_px": K[1, 2],
+                "width_px": cam.width, "height_px": cam.height, "distortion": [0.0, 0.0, 0.0, 0.0, 0.0],
+                "T_world_camera": np.asarray(self.T_world_camera).tolist()}
+
+
+def depth_to_mm(depth_m: np.ndarray, far_m: float) -> np.ndarray:
+    """Camera-z depth in metres -> uint16 millimetres; 0 marks no surface (background or > 65.5 m)."""
+    mm = np.rint(depth_m * 1000.0)
+    mm[(depth_m >= 0.999 * far_m) | (mm > 65535)] = 0
+    return mm.astype(np.uint16)

@@ -11,13 +11,15 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from realitygap.core.camera import camera_axes
-from realitygap.core.rig import RigConfig
+from realitygap.core.rig import CameraConfig, RigConfig
 
 CAMERA_NAME = "rg_camera"
 WIDE_CAMERA_NAME = "rg_camera_wide"
 IMU_SITE = "rg_imu_site"
 LIDAR_SITE = "rg_lidar_site"
 RADAR_SITE = "rg_radar_site"
+ACCEL_SENSOR = "rg_accel"
+GYRO_SENSOR = "rg_gyro"
 INSTANCE_GEOM_GROUP = 2
 """Instance geoms are moved to this geom group so that they can be rendered alone."""
 WIDE_PADDING = 1.5
@@ -44,8 +46,9 @@ def attach_rig(mjcf: str, rig: RigConfig, camera_pos_m: np.ndarray, sensor_body:
     glob = visual.find("global")
     if glob is None:
         glob = ET.SubElement(visual, "global")
-    glob.set("offwidth", str(math.ceil(rig.camera.width * WIDE_PADDING)))
-    glob.set("offheight", str(math.ceil(rig.camera.height * WIDE_PADDING)))
+    wide_width, wide_height = wide_view_px(rig.camera)
+    glob.set("offwidth", str(wide_width))
+    glob.set("offheight", str(wide_height))
 
     world = root.find("worldbody")
     assert world is not None, "scenario MJCF has no worldbody"
@@ -74,6 +77,11 @@ def attach_rig(mjcf: str, rig: RigConfig, camera_pos_m: np.ndarray, sensor_body:
     sensor = root.find("sensor")
     if sensor is None:
         sensor = ET.SubElement(root, "sensor")
-    ET.SubElement(sensor, "accelerometer", name="rg_accel", site=IMU_SITE)
-    ET.SubElement(sensor, "gyro", name="rg_gyro", site=IMU_SITE)
+    ET.SubElement(sensor, "accelerometer", name=ACCEL_SENSOR, site=IMU_SITE)
+    ET.SubElement(sensor, "gyro", name=GYRO_SENSOR, site=IMU_SITE)
     return ET.tostring(root, encoding="unicode")
+
+
+def wide_view_px(camera: CameraConfig) -> tuple[int, int]:
+    """(width, height) in pixels of the wide camera's image (also the offscreen buffer's size)."""
+    return math.ceil(camera.width * WIDE_PADDING), math.ceil(camera.height * WIDE_PADDING)

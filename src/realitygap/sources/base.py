@@ -16,7 +16,8 @@ from typing import Iterable, Protocol, runtime_checkable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from realitygap.episode.types import Context, context_setup_cost
+from realitygap.episode.meta import EpisodeMeta, episode_meta
+from realitygap.episode.types import Context
 
 
 class Cost(BaseModel):
@@ -32,11 +33,11 @@ class Cost(BaseModel):
 @dataclass(frozen=True)
 class Conditioning:
     """What a learned source is shown besides the context: the first `rgb.shape[0]` frames of the
-    ground-truth episode, (k, H, W, 3) uint8 at t = i / fps, and that episode's episode.json (`meta`),
+    ground-truth episode, (k, H, W, 3) uint8 at t = i / fps, and that episode's metadata (`meta`),
     which carries the rig's calibration, rates, frame count, instances and law."""
 
     rgb: np.ndarray
-    meta: dict
+    meta: EpisodeMeta
 
 
 @runtime_checkable
@@ -51,23 +52,24 @@ class Source(Protocol):
         """Load or train what the source needs; returns the setup cost."""
         ...
 
-    def predict(self, context: Context, out_dir: Path, conditioning: Conditioning | None = None) -> dict:
-        """Write the predicted episode for `context` into `out_dir` (atomically); returns its episode.json
-        dict, whose `cost` records the prediction cost."""
+    def predict(self, context: Context, out_dir: Path, conditioning: Conditioning | None = None) -> EpisodeMeta:
+        """Write the predicted episode for `context` into `out_dir` (atomically); returns its metadata,
+        whose `cost` records the prediction cost."""
         ...
 
 
 def write_rgb_episode(out_dir: Path, frames: Iterable[np.ndarray], source_name: str, conditioning: Conditioning,
-                      cost: dict, extra_meta: dict | None = None, timing: dict | None = None) -> dict:
+                      cost: dict, extra_meta: dict | None = None, timing: dict | None = None) -> EpisodeMeta:
     """Write an RGB-only episode predicted for `conditioning.meta`'s context: frames (H, W, 3) uint8 at the
     context's size and camera rate, t = i / fps. Calibration, instances and law are the context's (copied
-    from the ground-truth episode.json). Atomic: nothing is left in `out_dir` if `frames` raises."""
+    from the ground-truth episode.json); `cost` holds the ledger's `prediction` (and `setup`) entries, and
+    `extra_meta` the source's own blocks. Atomic: nothing is left in `out_dir` if `frames` raises."""
     from realitygap.episode.io import EpisodeWriter
 
     started = time.perf_counter()
     meta = conditioning.meta
-    camera = meta["calibration"]["camera"]
-    width, height, fps = int(camera["width_px"]), int(camera["height_px"]), int(meta["rates_hz"]["camera"])
+    camera = meta.calibration.camera
+    width, height, fps = camera.width_px, camera.height_px, meta.rates_hz["camera"]
     n_frames = 0
     with EpisodeWriter(out_dir) as writer:
         video = writer.open_video("rgb", width, height, fps)
@@ -77,17 +79,7 @@ def write_rgb_episode(out_dir: Path, frames: Iterable[np.ndarray], source_name: 
                                  f"expected ({height}, {width}, 3) uint8")
             video.write(frame)
             n_frames += 1
-        episode_meta = {
-            "episode_id": meta["episode_id"],
-            "source": source_name,
-            "context": meta["context"],
-            "calibration": {"camera": camera},
-            "rates_hz": {"camera": fps},
-            "n_frames": n_frames,
-            "duration_s": (n_frames - 1) / fps,
-            "instances": meta["instances"],
-            "law": meta["law"],
-            "cost": {**cost, "context_setup": context_setup_cost(Context.model_validate(meta["context"]))},
-            **(extra_meta or {}),
-        }
-        return writer.finish(episode_meta, {**(timing or {}), "write_wall_s": time.perf_counter() - started})
+        predicted = episode_meta(meta.context, source_name, {"camera": camera}, {"camera": fps}, n_frames=n_frames,
+                                 duration_s=(n_frames - 1) / fps, instances=meta.instances, law=meta.law, cost=cost,
+                                 **(extra_meta or {}))
+        return writer.finish(predicted, {**(timing or {}), "write_wall_s": time.perf_counter() - started})

@@ -167,9 +167,9 @@ class DiffusersSource:
             raise InputError("the diffusers source needs the first ground-truth RGB frame: simulate with the rgb sensor")
         started = time.perf_counter()
         meta, config = conditioning.meta, self.config
-        camera = meta["calibration"]["camera"]
-        width, height = int(camera["width_px"]), int(camera["height_px"])
-        fps_context, n_context = float(meta["rates_hz"]["camera"]), int(meta["n_frames"])
+        camera = meta.calibration.camera
+        width, height = camera.width_px, camera.height_px
+        fps_context, n_context = float(meta.rates_hz["camera"]), meta.n_frames
         n_generated, fps_generated = generation_frames(n_context, fps_context, int(self.pipeline.unet.config.num_frames),
                                                        config.num_frames, config.fps)
         multiple = size_multiple(self.pipeline.vae_scale_factor, len(self.pipeline.unet.config.block_out_channels))

@@ -82,7 +82,7 @@ class TwinSource:
         simulated = self.defect(scenario, context) if self.defect else scenario
         rgb_filter = self.rgb_filter(scenario, context) if self.rgb_filter else None
         meta = simulate_episode(context, simulated, out_dir, source=self.name, rgb_filter=rgb_filter)
-        meta["cost"]["prediction"]["wall_s_including_setup"] = time.perf_counter() - started
+        meta.cost.prediction["wall_s_including_setup"] = time.perf_counter() - started
         return meta
 
 

@@ -46,6 +46,7 @@ from realitygap.core.camera import scale_intrinsics
 from realitygap.episode.calibration import read_calibration
 from realitygap.episode.dataset import ensure_writable_dir, episode_dir, open_dataset, read_index, rebuild_index
 from realitygap.episode.io import EpisodeWriter, read_meta, sha256_file
+from realitygap.episode.meta import EpisodeMeta
 from realitygap.episode.video import VideoProbe, decode_error_reason, frame_times, read_video, scan_video
 from realitygap.runtime.atomic import write_bytes_atomic
 from realitygap.runtime.errors import InputError, one_line
@@ -78,26 +79,26 @@ def export_contexts(dataset_root: Path, out_dir: Path) -> Path:
 
     dataset_root, out_dir = Path(dataset_root), Path(out_dir)
     contexts = _ground_truth_metas(dataset_root)
-    with_rgb = {eid: meta for eid, meta in contexts.items() if "rgb" in meta.get("streams", {})}
+    with_rgb = {eid: meta for eid, meta in contexts.items() if "rgb" in meta.streams}
     if not with_rgb:
         raise InputError(f"dataset {dataset_root} has no ground-truth ('{GROUND_TRUTH_SOURCE}') episode with an rgb "
                          "stream: simulate with the rgb sensor first")
     ensure_writable_dir(out_dir)
     lines, template = [], ["file,episode_id"]
-    for eid, meta in sorted(with_rgb.items(), key=lambda item: (item[1]["context"]["scenario"], item[0])):
-        context, camera = meta["context"], meta["calibration"]["camera"]
-        fps = int(meta["rates_hz"]["camera"])
+    for eid, meta in sorted(with_rgb.items(), key=lambda item: (item[1].context.scenario, item[0])):
+        context, camera = meta.context, meta.calibration.camera
+        fps = meta.rates_hz["camera"]
         first = FIRST_FRAME_TEMPLATE.format(episode_id=eid)
-        rgb = _first_frame(episode_dir(dataset_root, GROUND_TRUTH_SOURCE, eid) / meta["streams"]["rgb"]["file"])
+        rgb = _first_frame(episode_dir(dataset_root, GROUND_TRUTH_SOURCE, eid) / meta.streams["rgb"].file)
         ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         if not ok:
             raise InputError(f"cannot encode the first frame of {eid} as PNG")
         write_bytes_atomic(out_dir / first, png.tobytes())
         lines.append(json.dumps({
-            "episode_id": eid, "scenario": context["scenario"], "prompt": context.get("prompt", ""),
-            "params": context["params"], "seed": context["seed"], "fps": fps, "n_frames": int(meta["n_frames"]),
-            "length_s": int(meta["n_frames"]) / fps, "width": int(camera["width_px"]),
-            "height": int(camera["height_px"]), "first_frame": first,
+            "episode_id": eid, "scenario": context.scenario, "prompt": context.prompt,
+            "params": context.params, "seed": context.seed, "fps": fps, "n_frames": meta.n_frames,
+            "length_s": meta.n_frames / fps, "width": camera.width_px,
+            "height": camera.height_px, "first_frame": first,
         }, sort_keys=True, allow_nan=False))
         template.append(f"{eid}.mp4,{eid}")
     write_bytes_atomic(out_dir / MANIFEST_TEMPLATE, ("\n".join(template) + "\n").encode())
@@ -173,7 +174,7 @@ def nearest_frames(source_t_s: np.ndarray, target_t_s: np.ndarray) -> np.ndarray
 @dataclass(frozen=True)
 class _Plan:
     entry: ManifestEntry
-    meta: dict
+    meta: EpisodeMeta
     """The ground-truth episode's episode.json."""
     probe: VideoProbe
     sha256: str
@@ -187,7 +188,7 @@ class _Plan:
     positions: dict[str, np.ndarray] | None
 
 
-def _ground_truth_metas(dataset_root: Path) -> dict[str, dict]:
+def _ground_truth_metas(dataset_root: Path) -> dict[str, EpisodeMeta]:
     index = read_index(dataset_root)
     metas = {}
     for eid, source in zip(index["episode_id"], index["source"]):
@@ -198,7 +199,7 @@ def _ground_truth_metas(dataset_root: Path) -> dict[str, dict]:
     return metas
 
 
-def _plan(entry: ManifestEntry, contexts: dict[str, dict]) -> _Plan:
+def _plan(entry: ManifestEntry, contexts: dict[str, EpisodeMeta]) -> _Plan:
     """Check one entry completely and decide what the import does; InputError names the problem."""
     meta = contexts.get(entry.episode_id)
     if meta is None:
@@ -207,21 +208,21 @@ def _plan(entry: ManifestEntry, contexts: dict[str, dict]) -> _Plan:
     if not entry.file.is_file():
         raise InputError("file not found" if not entry.file.exists() else "not a regular file")
     probe = _probe(entry.file)
-    camera = meta["calibration"]["camera"]
-    width, height = int(camera["width_px"]), int(camera["height_px"])
+    camera = meta.calibration.camera
+    width, height = camera.width_px, camera.height_px
     aspect = probe.width * float(probe.sample_aspect_ratio) / probe.height
     if abs(aspect / (width / height) - 1) > MAX_ASPECT_MISMATCH:
         raise InputError(f"aspect ratio {probe.width}x{probe.height} ({aspect:.4f}) differs from the context's "
                          f"{width}x{height} ({width / height:.4f}) by more than {MAX_ASPECT_MISMATCH:.0%}")
     t_s, timing = frame_times(probe, entry.fps)
-    fps = int(meta["rates_hz"]["camera"])
-    n_context = int(meta["n_frames"])
+    fps = meta.rates_hz["camera"]
+    n_context = meta.n_frames
     source_index = nearest_frames(t_s, np.arange(n_context) / fps)
     if len(source_index) < MIN_COVERAGE * n_context:
         covered = t_s[-1] + 0.5 * timing["period_s"]
         raise InputError(f"too short: covers {covered:.3f} s = {len(source_index)} of the context's {n_context} frames "
                          f"at {fps} fps (at least {MIN_COVERAGE:.0%} needed)")
-    calibration, origin = _calibration(entry, camera, probe, (width, height))
+    calibration, origin = _calibration(entry, camera.model_dump(), probe, (width, height))
     positions = read_positions(entry.positions_csv) if entry.positions_csv is not None else None
     return _Plan(entry=entry, meta=meta, probe=probe, sha256=sha256_file(entry.file), t_s=t_s, timing=timing,
                  source_index=source_index, calibration=calibration, calibration_origin=origin, positions=positions)
@@ -264,8 +265,8 @@ def _calibration(entry: ManifestEntry, camera: dict, probe: VideoProbe, size: tu
 def _write_episode(plan: _Plan, out_dir: Path, source_name: str, manifest_name: str, checked_s: float) -> None:
     started = time.perf_counter()
     meta, probe = plan.meta, plan.probe
-    camera = meta["calibration"]["camera"]
-    width, height, fps = int(camera["width_px"]), int(camera["height_px"]), int(meta["rates_hz"]["camera"])
+    camera = meta.calibration.camera
+    width, height, fps = camera.width_px, camera.height_px, meta.rates_hz["camera"]
     if sha256_file(plan.entry.file) != plan.sha256:
         raise InputError(f"{plan.entry.where}: the file changed while it was being imported")
     counts = np.bincount(plan.source_index, minlength=probe.n_frames)
@@ -288,8 +289,8 @@ def _write_episode(plan: _Plan, out_dir: Path, source_name: str, manifest_name: 
                      "method": RESIZE_METHOD if (probe.width, probe.height) != (width, height) else "none"},
             "time": {
                 "method": TIME_METHOD, "times_from": plan.timing["times_from"], "from_fps": plan.timing["fps_used"],
-                "to_fps": fps, "context_frames": int(meta["n_frames"]), "frames": n_out,
-                "padded_frames": 0, "missing_context_frames": int(meta["n_frames"]) - n_out,
+                "to_fps": fps, "context_frames": meta.n_frames, "frames": n_out,
+                "padded_frames": 0, "missing_context_frames": meta.n_frames - n_out,
                 "trimmed_source_frames": probe.n_frames - 1 - last_used,
                 "skipped_source_frames": int(np.sum(~used[: last_used + 1])),
                 "duplicated_frames": int(np.sum(np.maximum(counts - 1, 0))),
@@ -323,19 +324,19 @@ def _write_episode(plan: _Plan, out_dir: Path, source_name: str, manifest_name: 
         episode_meta = {
             "episode_id": plan.entry.episode_id,
             "source": source_name,
-            "context": meta["context"],
+            "context": meta.context,
             "calibration": {"camera": plan.calibration},
             "rates_hz": {"camera": fps},
             "n_frames": n_out,
             "duration_s": (n_out - 1) / fps,
-            "instances": meta["instances"],
-            "law": meta["law"],
+            "instances": meta.instances,
+            "law": meta.law,
             "cost": {"prediction": {"frames": n_out, "wall_s": plan.entry.prediction_wall_s,
                                     "note": "made outside realitygap; wall_s as given in the manifest (null: not given)"}},
             "import": imported,
         }
         import_s = time.perf_counter() - started
-        writer.finish(episode_meta, {"import_wall_s": import_s, "check_all_entries_wall_s": checked_s,
+        writer.finish(EpisodeMeta.model_validate(episode_meta), {"import_wall_s": import_s, "check_all_entries_wall_s": checked_s,
                                      "per_frame_s": import_s / max(n_out, 1)})
 
 

@@ -53,18 +53,18 @@ def load_training_data(root: Path, size_px: int, conditioning_frames: int, encod
     for n, eid in enumerate(ids):
         folder = episode_dir(root, "sim", eid)
         meta = read_meta(folder)
-        if "rgb" not in meta.get("streams", {}) or meta.get("n_frames", 0) <= conditioning_frames:
+        if "rgb" not in meta.streams or meta.n_frames <= conditioning_frames:
             skipped += 1
             continue
-        rgb, _ = read_video(folder / meta["streams"]["rgb"]["file"], "rgb")
+        rgb, _ = read_video(folder / meta.streams["rgb"].file, "rgb")
         small = to_model_frames(rgb, size_px)
         frames.append(small)
         start.append(offset)
         length.append(len(small))
         offset += len(small)
-        fps.append(float(meta["rates_hz"]["camera"]))
-        prompts.append(meta["context"].get("prompt", ""))
-        scenarios.append(meta["context"]["scenario"])
+        fps.append(float(meta.rates_hz["camera"]))
+        prompts.append(meta.context.prompt)
+        scenarios.append(meta.context.scenario)
         if on_episode:
             on_episode(n + 1, len(ids))
     if not frames:

@@ -90,9 +90,9 @@ class WorldModelSource:
         if conditioning is None or conditioning.rgb.shape[0] < k:
             raise InputError(f"worldmodel needs the first {k} ground-truth rgb frames of {context.episode_id}")
         meta = conditioning.meta
-        camera = meta["calibration"]["camera"]
-        width, height = int(camera["width_px"]), int(camera["height_px"])
-        fps, n_frames = float(meta["rates_hz"]["camera"]), int(meta["n_frames"])
+        camera = meta.calibration.camera
+        width, height = camera.width_px, camera.height_px
+        fps, n_frames = float(meta.rates_hz["camera"]), meta.n_frames
         started = time.perf_counter()
         prompt = self._prompt_encoder().encode([context.prompt])[0]
         encode_s = time.perf_counter() - started
