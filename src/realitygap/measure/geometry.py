@@ -69,8 +69,8 @@ The rendered scenarios as of this writing give 0-11 SIFT keypoints per 256 x 256
 static scene (the horizon and the edges of objects): unmeasurable until floor/background get a
 non-repetitive texture (a checkerboard is repetitive: the ratio test rejects its look-alike corners).
 
-Cost: one SIFT per frame used (~21 ms single-threaded at 256 x 256) plus ~1 ms per pair; ~100 ms
-for a 60-frame 256 x 256 clip at the defaults (4 frames, 3 pairs).
+Cost: one SIFT per frame used plus one matching and USAC fit per pair (4 frames, 3 pairs at the
+defaults); benchmarks/measure.py times it.
 
 Example:
     >>> rng = np.random.default_rng(0)

@@ -35,9 +35,9 @@ RgbFilter = Callable[[int, np.ndarray], np.ndarray]
 """(frame index, rendered RGB frame) -> the frame written: how a perturbed twin corrupts its video."""
 
 _GL_CONTEXTS: dict[tuple[int, int], "mujoco.GLContext"] = {}
-"""Per-process pool of EGL contexts by framebuffer size. Creating a context and warming it up
-costs about 80 ms, more than rendering 20 frames, so a worker reuses one across episodes. This
-is the only process-wide state in the package; it holds no configuration and no randomness."""
+"""Per-process pool of EGL contexts by framebuffer size. Creating and warming up a context costs more
+than rendering many frames (docs/twins.md), so a worker reuses one across episodes. This is the only
+process-wide state in the package; it holds no configuration and no randomness."""
 
 
 def shared_gl_context(width: int, height: int) -> "mujoco.GLContext":
@@ -131,7 +131,7 @@ class SceneRenderer:
                      cols: tuple[int, int], option=None) -> np.ndarray:
         """Geom ids (-1 = nothing) of the image region rows [r0, r1), cols [c0, c1) only (top-left origin).
 
-        Reading a small region instead of the whole frame is 4x faster on a software GL.
+        Reading a small region instead of the whole frame saves most of the read-back on a software GL.
         """
         self._draw(data, camera_id, width, height, option, segment=True)
         (r0, r1), (c0, c1) = rows, cols
