@@ -215,6 +215,44 @@ def measure(
 
 
 @app.command()
+def score(
+    dataset: Path = typer.Argument(..., help="measured dataset folder (after `realitygap measure`)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="folder for results.parquet and results.json (default: DATASET)"),
+    seed: int = typer.Option(0, "--seed", help="seed of the bootstrap intervals"),
+) -> None:
+    """Score every source of a measured dataset against the twin: precision, consistency, explanative value,
+    efficiency (and distribution metrics and 3i), with bootstrap intervals; writes results.parquet / results.json."""
+    from realitygap.scorecard.score import score_dataset
+
+    card = score_dataset(dataset, out_dir, seed)
+    out.print(headline_table(card.rows, card.sources))
+    out.print(f"results: {card.parquet} ({len(card.rows)} rows), {card.json}")
+
+
+def headline_table(rows: list[dict], sources: list[str]) -> Table:
+    """The headline (sources x axes) as a rich table: value and its 95 % interval."""
+    from realitygap.scorecard.score import HEADLINE, headline
+
+    table = Table(title="scorecard (all scenarios; 95 % bootstrap intervals over episodes)")
+    table.add_column("source")
+    for axis, _, _, label in HEADLINE:
+        table.add_column(f"{axis}\n{label}", justify="right")
+    for source, cells in headline(rows, sources):
+        table.add_row(source, *(_cell(row) for row in cells))
+    return table
+
+
+def _cell(row: dict | None) -> str:
+    if row is None or row["value"] != row["value"]:
+        return "-"
+    value = f"{100 * row['value']:.0f} %" if row["statistic"] == "share" else f"{row['value']:.3g} {row['unit']}".strip()
+    if row["ci_low"] == row["ci_low"] and row["ci_high"] == row["ci_high"]:
+        scale = 100 if row["statistic"] == "share" else 1
+        value += f" [{scale * row['ci_low']:.3g}, {scale * row['ci_high']:.3g}]"
+    return value
+
+
+@app.command()
 def run(
     out_dir: Path = typer.Option(DEFAULT_RUN_DIR, "--out", help="output folder"),
     n: int = typer.Option(2, "--n", help="episodes per scenario"),

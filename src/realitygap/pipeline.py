@@ -29,11 +29,13 @@ MAIN_REPORT = "report"
 def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequence[str], workers: int,
                  progress: "Progress | None" = None) -> Path:
     """The main job on the default rig: simulate `n_per_scenario` episodes of every scenario, predict the
-    same contexts with each of `sources` (compared with the twin), measure everything from RGB and write
-    the report; returns the report's page. Resumable: finished episodes and measurements are kept.
+    same contexts with each of `sources` (compared with the twin), measure everything from RGB, write the
+    scorecard (results.parquet beside the measurements) and the report; returns the report's page.
+    Resumable: finished episodes and measurements are kept.
     `progress` (a started rich Progress) gets one task per stage."""
     from realitygap.measure.pipeline import measure_dataset
     from realitygap.report.overview import write_overview
+    from realitygap.scorecard.score import score_dataset
     from realitygap.sources.registry import check_source_name
 
     for name in sources:
@@ -49,6 +51,9 @@ def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequenc
         predict_dataset(name, dataset, workers=workers, on_done=Stage(progress, f"predict {name}", len(contexts)).advance)
     measuring = Stage(progress, "measure")
     measure_dataset(dataset, workers=workers, on_done=measuring.advance, on_total=measuring.set_total)
+    scoring = Stage(progress, "score", 1)
+    score_dataset(dataset, seed=seed)
+    scoring.advance()
     return write_overview(dataset, Path(out_dir) / MAIN_REPORT)
 
 

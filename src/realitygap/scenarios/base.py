@@ -24,6 +24,9 @@ from realitygap.runtime.errors import InputError
 from realitygap.scenarios.hints import Fact, Hint
 from realitygap.scenarios.world import WorldOptions
 
+UNIVERSAL_BOUNDS: dict[str, tuple[float, float]] = {"g_m_s2": (0.0, math.inf)}
+"""Bounds every scenario shares: gravity pulls down (a positive g along the world's -z)."""
+
 ParamValue = float | str
 Params = dict[str, ParamValue]
 
@@ -152,6 +155,9 @@ class ScenarioSpec(BaseModel):
     """Per numeric parameter: the keywords that tie a number in a prompt to it (`realitygap.scenarios.hints`)."""
     prompt_facts: ClassVar[tuple[Fact, ...]] = ()
     """Fixed properties the prompt template states (from the module's constants): a prompt may repeat, not change them."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {}
+    """Closed range [low, high] outside which a measured law quantity cannot be physically true (e.g. a
+    restitution above 1 creates energy); quantities not named here are bounded by `UNIVERSAL_BOUNDS`."""
     clip_min_frames: ClassVar[int] = 0
     """Fewest frames of free motion `fit_clip` needs; 0: no clip fit (`realitygap measure-clip --law` lists the others)."""
     clip_main_quantity: ClassVar[str] = ""
@@ -289,6 +295,10 @@ class ScenarioSpec(BaseModel):
         """Quantities read from the frames (T, H, W, 3) uint8 themselves rather than from an object's track
         (e.g. a shadow on the floor); `object_mask` (T, H, W) bool marks the tracked objects. Default: none."""
         return {}
+
+    def bounds_of(self, quantity: str) -> tuple[float, float]:
+        """[low, high] a measured `quantity` must lie in to be physically possible ((-inf, inf): no bound)."""
+        return {**UNIVERSAL_BOUNDS, **self.physical_bounds}.get(quantity, (-math.inf, math.inf))
 
     def fit_clip(self, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int, *,
                  automatic: bool, length_m: float | None = None) -> ClipFit:

@@ -93,6 +93,11 @@ class BounceScenario(ScenarioSpec):
         "restitution": RESTITUTION_HINTS,
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "restitution": (0.0, 1.0),
+        "apex_ratio": (0.0, 1.0),
+        "release_height_m": (0.0, math.inf),
+    }
     clip_min_frames: ClassVar[int] = 2 * MIN_ARC_FRAMES + 2
     """Two arcs of MIN_ARC_FRAMES and the impacts."""
     clip_main_quantity: ClassVar[str] = "restitution"

@@ -50,6 +50,7 @@ Development measurements behind these settings: docs/twins.md.
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar, Mapping
 
 import numpy as np
@@ -137,6 +138,13 @@ class BrakingScenario(ScenarioSpec):
         "reaction_time_s": (hint("reaction", weight=2), hint("after"), hint("delay", weight=2), hint("reacts")),
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "friction": (0.0, math.inf),
+        "deceleration_m_s2": (0.0, math.inf),
+        "stopping_distance_m": (0.0, math.inf),
+        "stopping_time_s": (0.0, math.inf),
+        "reaction_time_s": (0.0, math.inf),
+    }
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="car", body="car", class_name="car"),)
     sensor_body: str = "car"
 

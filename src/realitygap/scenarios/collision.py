@@ -127,6 +127,7 @@ class CollisionScenario(ScenarioSpec):
     prompt_facts: ClassVar[tuple[Fact, ...]] = (Fact("puck width", 2 * PUCK_RADIUS_M, "length", (hint("wide", "right", reach=1),)),
                                                 Fact("puck height", PUCK_HEIGHT_M, "length", (hint("tall", "right", reach=1),)))
     """Fixed sizes the prompt template states: a prompt may repeat them, not change them."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"restitution": (0.0, 1.0), "energy_ratio": (0.0, 1.0)}
     instances: tuple[InstanceSpec, ...] = (
         InstanceSpec(name="puck_a", body="puck_a", class_name="puck"),
         InstanceSpec(name="puck_b", body="puck_b", class_name="puck"),

@@ -98,6 +98,10 @@ class DoorScenario(ScenarioSpec):
                                 hint("along", "right")),
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "time_constant_s": (0.0, math.inf),
+        "hinge_damping_n_m_s": (0.0, math.inf),
+    }
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="door", body="door", class_name="door"),)
     sensor_body: str = "door"
     event_margin_s: float = 0.3

@@ -67,6 +67,11 @@ class DropScenario(ScenarioSpec):
         "radius_m": RADIUS_HINTS,
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "impact_time_s": (0.0, math.inf),
+        "impact_speed_m_s": (0.0, math.inf),
+        "release_height_m": (0.0, math.inf),
+    }
     clip_min_frames: ClassVar[int] = 5
     clip_main_quantity: ClassVar[str] = "g_m_s2"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)

@@ -130,6 +130,7 @@ class OcclusionScenario(ScenarioSpec):
                          hint("obstacle")),
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"hidden_duration_s": (0.0, math.inf)}
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.2

@@ -90,6 +90,11 @@ class PendulumScenario(ScenarioSpec):
         "release_angle_deg": (hint("from"), hint("at"), hint("angle"), hint("released")),
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "period_s": (0.0, math.inf),
+        "small_angle_period_s": (0.0, math.inf),
+        "amplitude_rad": (0.0, math.pi),
+    }
     clip_min_frames: ClassVar[int] = 12
     clip_main_quantity: ClassVar[str] = "period_s"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="bob", body="bob", class_name="ball"),)

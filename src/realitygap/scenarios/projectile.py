@@ -110,6 +110,7 @@ class ProjectileScenario(ScenarioSpec):
         "radius_m": RADIUS_HINTS,
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"flight_time_s": (0.0, math.inf), "apex_height_m": (0.0, math.inf)}
     clip_min_frames: ClassVar[int] = 6
     clip_main_quantity: ClassVar[str] = "g_m_s2"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)

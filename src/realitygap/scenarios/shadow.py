@@ -122,6 +122,7 @@ class ShadowScenario(ScenarioSpec):
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     prompt_facts: ClassVar[tuple[Fact, ...]] = (Fact("ball radius", BALL_RADIUS_M, "length", (hint("radius", weight=2),)),)
     """The ball size the prompt template states: a prompt may repeat it, not change it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"shadow_magnification": (1.0, math.inf)}
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.0

@@ -108,6 +108,12 @@ class SlideScenario(ScenarioSpec):
                    hint("box", "right", reach=1), hint("crate", "right", reach=1), hint("block", "right", reach=1)),
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
+    physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {
+        "friction": (0.0, math.inf),
+        "deceleration_m_s2": (0.0, math.inf),
+        "stopping_distance_m": (0.0, math.inf),
+        "stopping_time_s": (0.0, math.inf),
+    }
     clip_min_frames: ClassVar[int] = 5
     clip_main_quantity: ClassVar[str] = "friction"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="box", body="box", class_name="box"),)
