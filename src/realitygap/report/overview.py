@@ -1,5 +1,6 @@
-"""The first report page: every ground-truth episode with a frame strip, its law check and a trajectory plot;
-then every other source of the dataset against the twin."""
+"""The report page: the verdict first (the scorecard of every source against the twin, `report.verdict`),
+then every ground-truth episode with a frame strip, its law check and a trajectory plot, then every
+other source of the dataset against the twin."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from realitygap.episode.dataset import read_index
 from realitygap.episode.io import read_episode
 from realitygap.report.sources import REFERENCE, compare_sources, prediction_cost, source_descriptions_of
 from realitygap.report.summary import dataset_summary
+from realitygap.report.verdict import verdict_context
 from realitygap.scenarios import get_scenario
 
 STRIP_FRAMES = 8
@@ -57,7 +59,8 @@ def write_overview(dataset_root: Path, report_dir: Path) -> Path:
     page = report_dir / "index.html"
     page.write_text(env.get_template("overview.html.j2").render(
         version=__version__, dataset=str(Path(dataset_root).resolve()), summary=dataset_summary(dataset_root),
-        sections=sections, scenarios={name: get_scenario(name) for name in sections}, sources=sources))
+        sections=sections, scenarios={name: get_scenario(name) for name in sections}, sources=sources,
+        verdict=verdict_context(dataset_root)))
     return page
 
 

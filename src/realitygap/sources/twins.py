@@ -70,6 +70,9 @@ class TwinSource:
     rgb_filter: Callable[[ScenarioSpec, Context], RgbFilter] | None = None
     capabilities: frozenset[str] = field(default=ALL_STREAMS)
     conditioning_frames: int = 0
+    breaks: tuple[str, ...] = ()
+    """The scorecard axes (and consistency checks, as 'consistency:<check>') its defect must lower: what a
+    metric that cannot tell it from `sim` fails to see."""
 
     def setup(self) -> Cost:
         return Cost(note="no model: physics simulation")
@@ -280,20 +283,24 @@ def _shaky_camera(scenario: ScenarioSpec, context: Context) -> RgbFilter:
 
 TWINS: dict[str, TwinSource] = {
     "sim": TwinSource("sim", "the reference digital twin (ground truth)"),
-    "low_gravity": TwinSource("low_gravity", f"gravity {LOW_GRAVITY_M_S2:g} m/s^2 instead of 9.81", _low_gravity),
+    "low_gravity": TwinSource("low_gravity", f"gravity {LOW_GRAVITY_M_S2:g} m/s^2 instead of 9.81", _low_gravity,
+                              breaks=("precision",)),
     "plausible_imprecise": TwinSource("plausible_imprecise", "requested parameters silently jittered by up to 15 %",
-                                      _plausible_imprecise),
-    "teleport": TwinSource("teleport", "the tracked object jumps 0.3 m along x at mid-episode", _teleport),
-    "vanishing_object": TwinSource("vanishing_object", "the tracked object is invisible for 10 frames", _vanishing),
+                                      _plausible_imprecise, breaks=("precision",)),
+    "teleport": TwinSource("teleport", "the tracked object jumps 0.3 m along x at mid-episode", _teleport,
+                           breaks=("consistency:largest_jump",)),
+    "vanishing_object": TwinSource("vanishing_object", "the tracked object is invisible for 10 frames", _vanishing,
+                                   breaks=("consistency:vanishing_objects",)),
     "energy_gain": TwinSource("energy_gain", "each bounce returns 1.05 x the impact speed (energy from nowhere)",
-                              _energy_gain),
+                              _energy_gain, breaks=("consistency:physically_possible",)),
     "spontaneous_object": TwinSource("spontaneous_object", "a sphere appears from nothing at 40 % of the episode",
-                                     _spontaneous),
+                                     _spontaneous, breaks=("consistency:spontaneous_objects",)),
     "frozen_frames": TwinSource("frozen_frames", "the video repeats one frame for 10 frames, then jumps",
-                                rgb_filter=_frozen_frames),
+                                rgb_filter=_frozen_frames, breaks=("consistency:frozen_frames",)),
     "wrong_intrinsics": TwinSource("wrong_intrinsics", "rendered with 1.2 x the focal length recorded in the calibration",
-                                   _wrong_intrinsics),
-    "no_shadows": TwinSource("no_shadows", "shadow casting switched off (shows on the shadow scenario)", _no_shadows),
+                                   _wrong_intrinsics, breaks=("precision", "consistency:coherence")),
+    "no_shadows": TwinSource("no_shadows", "shadow casting switched off (shows on the shadow scenario)", _no_shadows,
+                             breaks=("consistency:shadow_present",)),
     "shaky_camera": TwinSource("shaky_camera", "each frame shifted (1.5 px) and rolled (0.3 deg) at random; "
-                               "calibration says steady", rgb_filter=_shaky_camera),
+                               "calibration says steady", rgb_filter=_shaky_camera, breaks=("consistency:camera_motion",)),
 }
