@@ -36,7 +36,7 @@ APT := env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=120
 browser:
 	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; else \
-	  echo "make: no chromium and not root: the browser tests will skip"; exit 0; fi; \
+	  echo "make: no chromium, and not root nor passwordless sudo: the browser tests will skip"; exit 0; fi; \
 	if ! command -v apt-get >/dev/null; then echo "make: no chromium and no apt-get: the browser tests will skip"; exit 0; fi; \
 	echo "make: installing Debian's chromium and chromium-driver for the browser tests"; \
 	log=$$(mktemp); \
