@@ -1,5 +1,6 @@
 """Helpers shared by the tests: simulating an episode, the "whole and distinct" check of a scenario's
-rendering, running the CLI, writing and re-encoding video, editing objects in and out of frames.
+rendering, running the CLI, writing and re-encoding video, editing objects in and out of frames, building a
+small report.
 
 Fixtures stay in conftest.py files; what is here is plain functions (and the rigs they default to).
 """
@@ -206,3 +207,23 @@ def paste_object(rgb: np.ndarray, seg: np.ndarray, instance: int, frames, shift_
         out[f][ys + dv, xs + du] = rgb[0][ys, xs]
     my, mx = np.nonzero(mask)
     return out, (mx.mean() + du, my.mean() + dv)
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+
+
+def write_small_report(folder: Path, scenarios=("drop", "bounce"), source: str = "low_gravity") -> Path:
+    """The main job's report on a dataset small enough for a test (about 8 s): one episode of each of
+    `scenarios` on `VISUAL_RIG` (96 px RGB + segmentation, what the measurement needs), the same contexts
+    predicted by `source` (a negative-control twin: cheap, and it fills the sources section), all measured
+    from RGB; returns the page, folder/report/index.html."""
+    from realitygap.measure.pipeline import measure_dataset
+    from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset
+    from realitygap.report.overview import write_overview
+
+    dataset = Path(folder) / "data"
+    simulate_dataset([c for name in scenarios for c in plan_contexts(name, 1, 0, None, VISUAL_RIG)], dataset)
+    predict_dataset(source, dataset)
+    measure_dataset(dataset)
+    return write_overview(dataset, Path(folder) / "report")
