@@ -217,13 +217,15 @@ def write_small_report(folder: Path, scenarios=("drop", "bounce"), source: str =
     """The main job's report on a dataset small enough for a test (about 8 s): one episode of each of
     `scenarios` on `VISUAL_RIG` (96 px RGB + segmentation, what the measurement needs), the same contexts
     predicted by `source` (a negative-control twin: cheap, and it fills the sources section), all measured
-    from RGB; returns the page, folder/report/index.html."""
+    from RGB and scored; returns the page, folder/report/index.html."""
     from realitygap.measure.pipeline import measure_dataset
     from realitygap.pipeline import plan_contexts, predict_dataset, simulate_dataset
     from realitygap.report.overview import write_overview
+    from realitygap.scorecard.score import score_dataset
 
     dataset = Path(folder) / "data"
     simulate_dataset([c for name in scenarios for c in plan_contexts(name, 1, 0, None, VISUAL_RIG)], dataset)
     predict_dataset(source, dataset)
     measure_dataset(dataset)
+    score_dataset(dataset)
     return write_overview(dataset, Path(folder) / "report")

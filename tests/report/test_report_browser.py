@@ -15,10 +15,8 @@ from tests.browser import ARTIFACTS_DIR, LoadedPage, assert_loads_cleanly, open_
 
 SCREENSHOT = ARTIFACTS_DIR / "report" / "index.png"
 
-HEADLINE_TABLE = "table"
-"""CSS selector of the table the report opens with. Today's page has no verdict table yet: it opens with the
-ground-truth episodes, so its first table is the first episode's law check. When the page gains its headline
-table (sources x axes, issue 12), this becomes that table's id, e.g. "#headline"."""
+HEADLINE_TABLE = "#headline"
+"""CSS selector of the table the report opens with: the verdict's headline (sources x axes)."""
 
 
 def test_report_loads_with_every_image_and_no_console_error(small_report):

@@ -71,7 +71,8 @@ def _distance_class(row: dict, twin: dict | None) -> str:
 def _format(value: float, row: dict) -> str:
     if row["statistic"] == "share":
         return f"{100 * value:.0f} %"
-    return f"{value:.3g} {row['unit']}".strip()
+    text = f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+    return f"{text} {row['unit']}".strip()
 
 
 def _interval(row: dict) -> str:
