@@ -66,6 +66,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from realitygap.metrics.info import MetricInfo
+
 MASK_THRESHOLD = 10
 """Grey levels (of 255) by which a pixel must exceed its running background to count as moving."""
 BACKGROUND_ALPHA = 0.3
@@ -74,17 +76,6 @@ BLUR_KERNEL_PX = 5
 """Side of the Gaussian blur kernel applied to the grey frames, pixels (sigma 1.1 px)."""
 MORPH_KERNEL_PX = 5
 """Side of the square structuring element of the opening and the closing, pixels."""
-
-
-@dataclass(frozen=True)
-class MetricInfo:
-    """Properties of one metric as data: the report sorts and colours from these."""
-
-    name: str
-    higher_is_better: bool
-    range: tuple[float, float]
-    unit: str
-    description: str
 
 
 METRICS: dict[str, MetricInfo] = {
