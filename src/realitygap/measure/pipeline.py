@@ -12,8 +12,9 @@ gravity for `g_m_s2`, or the law. On the ground-truth episodes themselves the er
 pipeline's own error floor, which `error_floor` summarises per scenario and quantity.
 
 Results go to `<dataset>/measurements/<source>/<episode_id>.parquet` (one per episode, skipped when
-its recorded episode.json checksum still matches: resumable), then `<dataset>/measurements.parquet`
-and `<dataset>/error_floor.parquet`.
+its recorded episode.json checksum still matches: resumable) with the objects' tracks in world metres
+beside it (`<episode_id>.tracks.parquet`, for the scorecard's physical features), then
+`<dataset>/measurements.parquet` and `<dataset>/error_floor.parquet`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from realitygap.runtime.executor import run_tasks
 from realitygap.scenarios import get_scenario
 
 MEASUREMENTS_DIR = "measurements"
+TRACKS_SCHEMA = pa.schema([("instance", pa.string()), ("t_s", pa.float64()), ("present", pa.bool_()), ("x_m", pa.float64()),
+                           ("y_m", pa.float64()), ("z_m", pa.float64())])
 MEASUREMENTS_PARQUET = "measurements.parquet"
 ERROR_FLOOR_PARQUET = "error_floor.parquet"
 REFERENCE_SOURCE = "sim"
@@ -55,9 +58,10 @@ SCHEMA = pa.schema([
 ])
 
 
-def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
+def measure_episode(episode_path: Path, reference_path: Path, tracks_out: dict | None = None) -> list[dict]:
     """Rows (one per quantity) measuring the episode at `episode_path` against the ground truth at
-    `reference_path` (the same folder for a ground-truth episode)."""
+    `reference_path` (the same folder for a ground-truth episode). `tracks_out`, when given, receives the
+    objects' tracks in world metres (instance name -> MeasuredTrack)."""
     episode = read_episode(episode_path, streams=("rgb", "thermal", "radar"))
     reference = read_episode(reference_path, streams=("rgb", "segmentation", "annotations", "state"))
     rgb, t_s = episode.videos["rgb"], episode.video_t_s["rgb"]
@@ -68,9 +72,10 @@ def measure_episode(episode_path: Path, reference_path: Path) -> list[dict]:
         # off by up to half a source period: -4 % in g for 25 -> 30 fps), Physics-IQ on the resampled video.
         capture = np.asarray(capture, float)
         first = np.flatnonzero(np.r_[True, np.diff(capture) > 0])
-        rows = measure_video(rgb[first], capture[first], episode.K, episode.T_world_camera, reference, iq_rgb=rgb)
+        rows = measure_video(rgb[first], capture[first], episode.K, episode.T_world_camera, reference, iq_rgb=rgb,
+                             tracks_out=tracks_out)
     else:
-        rows = measure_video(rgb, t_s, episode.K, episode.T_world_camera, reference)
+        rows = measure_video(rgb, t_s, episode.K, episode.T_world_camera, reference, tracks_out=tracks_out)
     return rows + sensor_rows(episode, reference)
 
 
@@ -131,7 +136,7 @@ def sensor_rows(episode, reference) -> list[dict]:
 
 
 def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray, reference,
-                  iq_rgb: np.ndarray | None = None) -> list[dict]:
+                  iq_rgb: np.ndarray | None = None, tracks_out: dict | None = None) -> list[dict]:
     """Rows measuring a video (frames (T, H, W, 3) uint8 at times `t_s`, calibration K, T_world_camera)
     of `reference`'s context against `reference` (a ground-truth Episode with rgb, segmentation,
     annotations and state). The video may have another size and frame rate than the reference:
@@ -159,6 +164,8 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
         tracks_m[track.name] = backproject_track(track.name, track.t_s, track.present, track.centroid_px, track.sigma_px,
                                                  K, T_world_camera, scenario.tracking_plane(params, track.name),
                                                  sphere_radius_m=sphere_radius, visible_fraction=track.visible_fraction)
+    if tracks_out is not None:
+        tracks_out.update(tracks_m)
     fits = {**scenario.fit_law(params, tracks_m),
             **scenario.measure_image(params, rgb, t_s, _object_masks(tracks, rgb.shape), K, T_world_camera)}
     truth = scenario.measure_state(params, reference.tables["state"])
@@ -218,7 +225,7 @@ def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object
         path = episode_dir(root, str(source), str(eid))
         out = root / MEASUREMENTS_DIR / str(source) / f"{eid}.parquet"
         sha = sha256_file(path / EPISODE_JSON)
-        if out.is_file() and _recorded_sha(out) == sha:
+        if out.is_file() and tracks_path(out).is_file() and _recorded_sha(out) == sha:
             cached.append(out)
         else:
             tasks.append((str(path), str(episode_dir(root, REFERENCE_SOURCE, str(eid))), str(out), str(source), str(eid), sha))
@@ -241,6 +248,23 @@ def largest_jump_m(track, law_position_m: np.ndarray) -> float:
     valid = np.asarray(track.valid)
     steps = np.linalg.norm(np.diff(deviation[valid], axis=0), axis=1)
     return float(steps.max()) if steps.size else math.nan
+
+
+def tracks_path(measurement_path: Path) -> Path:
+    """Where the tracks of an episode's measurement are kept: beside its rows, `<episode_id>.tracks.parquet`."""
+    return measurement_path.with_name(measurement_path.stem + ".tracks.parquet")
+
+
+def tracks_table(tracks: dict) -> pa.Table:
+    """Objects' tracks as one table: instance, t_s, present, x_m, y_m, z_m (world metres, NaN where not seen)."""
+    columns: dict[str, list] = {"instance": [], "t_s": [], "present": [], "x_m": [], "y_m": [], "z_m": []}
+    for name, track in sorted(tracks.items()):
+        columns["instance"] += [name] * len(track.t_s)
+        columns["t_s"] += np.asarray(track.t_s, float).tolist()
+        columns["present"] += np.asarray(track.present, bool).tolist()
+        for axis, key in enumerate(("x_m", "y_m", "z_m")):
+            columns[key] += np.asarray(track.position_m, float)[:, axis].tolist()
+    return pa.Table.from_pydict(columns, schema=TRACKS_SCHEMA)
 
 
 def verify_dataset(root: Path) -> dict[str, np.ndarray]:
@@ -279,10 +303,12 @@ def error_floor(table: pa.Table) -> pa.Table:
 def _measure_task(task: tuple[str, str, str, str, str, str]) -> str:
     path, reference, out, source, eid, sha = task
     reference_path = Path(reference) if Path(reference, EPISODE_JSON).is_file() else Path(path)
-    rows = measure_episode(Path(path), reference_path)
+    tracks: dict = {}
+    rows = measure_episode(Path(path), reference_path, tracks_out=tracks)
     scenario = read_meta(reference_path).context.scenario
     for row in rows:
         row.update(episode_id=eid, source=source, scenario=scenario, episode_sha256=sha)
+    write_parquet_atomic(tracks_path(Path(out)), tracks_table(tracks))
     write_parquet_atomic(Path(out), pa.Table.from_pylist(rows, schema=SCHEMA))
     return out
 
