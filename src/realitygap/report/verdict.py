@@ -57,10 +57,14 @@ def cell(rows: list[dict], source: str, scenario: str, metric: str, statistic: s
 
 def _distance_class(row: dict, twin: dict | None) -> str:
     """'close' when the row's interval reaches the twin's value, 'worse' when only its point estimate is
-    worse, 'far' when its whole interval is worse than the twin's interval; 'none' without a direction."""
+    worse, 'far' when its whole interval is worse than the twin's interval (a value without an interval is
+    its own interval); costs by their ratio to the twin's; 'none' without a direction."""
     better = row["higher_is_better"]
     if twin is None or better is None or not math.isfinite(twin["value"]):
         return "none"
+    if row["axis"] == "efficiency":  # a cost: within 25 % of the twin's is close, beyond twice it is far
+        ratio = row["value"] / twin["value"] if twin["value"] > 0 else math.inf
+        return "close" if ratio <= 1.25 else "worse" if ratio <= 2.0 else "far"
     low, high = (row["ci_low"], row["ci_high"]) if math.isfinite(row["ci_low"]) else (row["value"], row["value"])
     twin_low, twin_high = (twin["ci_low"], twin["ci_high"]) if math.isfinite(twin["ci_low"]) else (twin["value"], twin["value"])
     if better:

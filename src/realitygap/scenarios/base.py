@@ -158,6 +158,10 @@ class ScenarioSpec(BaseModel):
     physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {}
     """Closed range [low, high] outside which a measured law quantity cannot be physically true (e.g. a
     restitution above 1 creates energy); quantities not named here are bounded by `UNIVERSAL_BOUNDS`."""
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {}
+    """Parameters that a law fit recovers from pixels: parameter -> (measured quantity, factor to the
+    parameter's unit), e.g. bounce's restitution -> ("restitution", 1.0); intentionality compares them
+    with what the context requested."""
     clip_min_frames: ClassVar[int] = 0
     """Fewest frames of free motion `fit_clip` needs; 0: no clip fit (`realitygap measure-clip --law` lists the others)."""
     clip_main_quantity: ClassVar[str] = ""

@@ -98,6 +98,10 @@ class BounceScenario(ScenarioSpec):
         "apex_ratio": (0.0, 1.0),
         "release_height_m": (0.0, math.inf),
     }
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {
+        "height_m": ("release_height_m", 1.0),
+        "restitution": ("restitution", 1.0),
+    }
     clip_min_frames: ClassVar[int] = 2 * MIN_ARC_FRAMES + 2
     """Two arcs of MIN_ARC_FRAMES and the impacts."""
     clip_main_quantity: ClassVar[str] = "restitution"

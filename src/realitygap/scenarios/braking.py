@@ -145,6 +145,11 @@ class BrakingScenario(ScenarioSpec):
         "stopping_time_s": (0.0, math.inf),
         "reaction_time_s": (0.0, math.inf),
     }
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {
+        "speed_m_s": ("brake_speed_m_s", 1.0),
+        "friction": ("friction", 1.0),
+        "reaction_time_s": ("reaction_time_s", 1.0),
+    }
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="car", body="car", class_name="car"),)
     sensor_body: str = "car"
 

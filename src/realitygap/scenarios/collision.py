@@ -128,6 +128,10 @@ class CollisionScenario(ScenarioSpec):
                                                 Fact("puck height", PUCK_HEIGHT_M, "length", (hint("tall", "right", reach=1),)))
     """Fixed sizes the prompt template states: a prompt may repeat them, not change them."""
     physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"restitution": (0.0, 1.0), "energy_ratio": (0.0, 1.0)}
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {
+        "speed_m_s": ("velocity_a_before_m_s", 1.0),
+        "restitution": ("restitution", 1.0),
+    }
     instances: tuple[InstanceSpec, ...] = (
         InstanceSpec(name="puck_a", body="puck_a", class_name="puck"),
         InstanceSpec(name="puck_b", body="puck_b", class_name="puck"),

@@ -102,6 +102,7 @@ class DoorScenario(ScenarioSpec):
         "time_constant_s": (0.0, math.inf),
         "hinge_damping_n_m_s": (0.0, math.inf),
     }
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {"hinge_damping_n_m_s": ("hinge_damping_n_m_s", 1.0)}
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="door", body="door", class_name="door"),)
     sensor_body: str = "door"
     event_margin_s: float = 0.3

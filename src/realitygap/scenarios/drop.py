@@ -72,6 +72,7 @@ class DropScenario(ScenarioSpec):
         "impact_speed_m_s": (0.0, math.inf),
         "release_height_m": (0.0, math.inf),
     }
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {"height_m": ("release_height_m", 1.0)}
     clip_min_frames: ClassVar[int] = 5
     clip_main_quantity: ClassVar[str] = "g_m_s2"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)

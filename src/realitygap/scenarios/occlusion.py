@@ -131,6 +131,7 @@ class OcclusionScenario(ScenarioSpec):
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"hidden_duration_s": (0.0, math.inf)}
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {"speed_m_s": ("speed_start_m_s", 1.0)}
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.2

@@ -95,6 +95,7 @@ class PendulumScenario(ScenarioSpec):
         "small_angle_period_s": (0.0, math.inf),
         "amplitude_rad": (0.0, math.pi),
     }
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {"release_angle_deg": ("amplitude_rad", 180.0 / math.pi)}
     clip_min_frames: ClassVar[int] = 12
     clip_main_quantity: ClassVar[str] = "period_s"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="bob", body="bob", class_name="ball"),)

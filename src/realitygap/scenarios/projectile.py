@@ -111,6 +111,10 @@ class ProjectileScenario(ScenarioSpec):
     }
     """Per numeric parameter: the keywords that tie a number in a prompt to it."""
     physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"flight_time_s": (0.0, math.inf), "apex_height_m": (0.0, math.inf)}
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {
+        "speed_m_s": ("launch_speed_m_s", 1.0),
+        "launch_angle_deg": ("launch_angle_deg", 1.0),
+    }
     clip_min_frames: ClassVar[int] = 6
     clip_main_quantity: ClassVar[str] = "g_m_s2"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)

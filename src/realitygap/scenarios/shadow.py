@@ -123,6 +123,10 @@ class ShadowScenario(ScenarioSpec):
     prompt_facts: ClassVar[tuple[Fact, ...]] = (Fact("ball radius", BALL_RADIUS_M, "length", (hint("radius", weight=2),)),)
     """The ball size the prompt template states: a prompt may repeat it, not change it."""
     physical_bounds: ClassVar[Mapping[str, tuple[float, float]]] = {"shadow_magnification": (1.0, math.inf)}
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {
+        "speed_m_s": ("speed_m_s", 1.0),
+        "object_height_m": ("object_height_m", 1.0),
+    }
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.0
@@ -361,7 +365,8 @@ def measure_shadow(rgb: np.ndarray, segmentation: np.ndarray, K: np.ndarray, T_w
     weight = np.clip(drop / np.maximum(background - umbra, 1e-9), 0.0, 1.0) * np.where(floor, pixel_area, 0.0)
     xy = np.where(floor[..., None], points[..., :2], 0.0)
     area = weight.sum(axis=(1, 2))
-    centre = np.einsum("thw,hwk->tk", weight, xy) / area[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):  # a frame without shadow has no centroid (NaN)
+        centre = np.einsum("thw,hwk->tk", weight, xy) / area[:, None]
     return centre, area, depth
 
 

@@ -114,6 +114,7 @@ class SlideScenario(ScenarioSpec):
         "stopping_distance_m": (0.0, math.inf),
         "stopping_time_s": (0.0, math.inf),
     }
+    recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {"speed_m_s": ("launch_speed_m_s", 1.0), "friction": ("friction", 1.0)}
     clip_min_frames: ClassVar[int] = 5
     clip_main_quantity: ClassVar[str] = "friction"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="box", body="box", class_name="box"),)

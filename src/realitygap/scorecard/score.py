@@ -16,15 +16,21 @@ from realitygap.scorecard.consistency import CONSISTENCY_FACTOR, consistency_res
 from realitygap.scorecard.data import load_inputs
 from realitygap.scorecard.efficiency import efficiency_results
 from realitygap.scorecard.explanative import explanative_results
+from realitygap.scorecard.features import PHYSICAL, VISUAL
 from realitygap.scorecard.precision import FLOOR_FACTOR, precision_results
 from realitygap.scorecard.results import ALL_SCENARIOS, lookup, write_results
+from realitygap.scorecard.similarity import distribution_results
 from realitygap.scorecard.stats import LEVEL, N_BOOT
+from realitygap.scorecard.threei import threei_results
 
 HEADLINE: tuple[tuple[str, str, str, str], ...] = (
     ("precision", "within_floor", "share", "law quantities within the error floor"),
     ("consistency", "checks_passed", "share", "consistency checks passed"),
     ("explanative", "streams_delivered", "share", "streams delivered"),
     ("efficiency", "prediction_per_frame", "median", "prediction ms per frame"),
+    ("3i", "indistinguishability", "value", "indistinguishability"),
+    ("3i", "information_richness", "value", "information richness"),
+    ("3i", "intentionality", "share", "intentionality"),
 )
 """(axis, metric, statistic, label) of the one number per axis the headline table shows."""
 
@@ -41,12 +47,16 @@ def score_dataset(root: Path, out_dir: Path | None = None, seed: int = 0) -> Sco
     """Score every source of the measured dataset at `root`; results go to `out_dir` (default: `root`)."""
     inputs = load_inputs(Path(root))
     rows = (precision_results(inputs, seed) + consistency_results(inputs, seed) + explanative_results(inputs, seed)
-            + efficiency_results(inputs))
+            + efficiency_results(inputs) + distribution_results(inputs, seed))
+    rows += threei_results(inputs, rows, seed)
     header = {"realitygap_version": __version__, "seed": seed, "bootstrap": {"resamples": N_BOOT, "level": LEVEL,
               "method": "percentile, episodes resampled within each scenario"},
               "floor_factor": FLOOR_FACTOR, "consistency_factor": CONSISTENCY_FACTOR, "reference_source": inputs.reference,
               "sources": inputs.sources, "scenarios": inputs.scenarios(),
-              "episodes": {s: len(inputs.episodes[s]) for s in inputs.sources}}
+              "episodes": {s: len(inputs.episodes[s]) for s in inputs.sources},
+              "feature_sets": {PHYSICAL: "per episode: the moving object's displacement on a common clock, seen fraction, g, "
+                                         "law agreement (scorecard/features.py)",
+                               VISUAL: "per frame, 8 per episode: 4x4 grey layout, hue histogram, motion energy (hand-made)"}}
     parquet, json_path = write_results(rows, Path(out_dir) if out_dir else Path(root), header)
     return Scorecard(rows, parquet, json_path, inputs.sources)
 
