@@ -259,16 +259,20 @@ def run(
     seed: int = typer.Option(0, "--seed"),
     sources: str = typer.Option("worldmodel", "--sources", help="comma-separated sources that predict the same contexts "
                                 "and are compared with the twin (e.g. worldmodel,low_gravity; empty: none)"),
+    controls: bool = typer.Option(True, "--controls/--no-controls",
+                                  help="also predict the drop, bounce and shadow contexts with every negative control "
+                                       "(the report's sanity panel)"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
 ) -> None:
     """The main job on the embedded default: simulate every scenario, predict the same contexts with the other
-    sources (default: the built-in world model), measure everything from RGB, write the report."""
+    sources (default: the built-in world model) and, on a few contexts, with every negative control; measure
+    everything from RGB, score every source and write the report, verdict first."""
     from realitygap.pipeline import run_main_job
     from realitygap.runtime.progress import progress_bar
 
     others = [name.strip() for name in sources.split(",") if name.strip()]
     with progress_bar(err) as bar:
-        page = run_main_job(out_dir, n, seed, others, workers, progress=bar)
+        page = run_main_job(out_dir, n, seed, others, workers, progress=bar, controls=controls)
     out.print(f"report: {page.resolve()}")
 
 

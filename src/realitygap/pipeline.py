@@ -23,20 +23,25 @@ if TYPE_CHECKING:
 
 MAIN_DATASET = "dataset"
 MAIN_REPORT = "report"
+SANITY_SCENARIOS = ("drop", "bounce", "shadow")
+"""Where every negative control's defect shows (a fall, a bounce, a shadow): the contexts the main job's
+controls predict for the report's sanity panel."""
 """Folders of the main job's output: the dataset (ground truth, predictions, measurements) and the report."""
 
 
 def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequence[str], workers: int,
-                 progress: "Progress | None" = None) -> Path:
+                 progress: "Progress | None" = None, controls: bool = True) -> Path:
     """The main job on the default rig: simulate `n_per_scenario` episodes of every scenario, predict the
     same contexts with each of `sources` (compared with the twin), measure everything from RGB, write the
     scorecard (results.parquet beside the measurements) and the report; returns the report's page.
     Resumable: finished episodes and measurements are kept.
-    `progress` (a started rich Progress) gets one task per stage."""
+    `controls`: every negative control also predicts the first context of each of SANITY_SCENARIOS, for the
+    report's sanity panel. `progress` (a started rich Progress) gets one task per stage."""
     from realitygap.measure.pipeline import measure_dataset
     from realitygap.report.overview import write_overview
     from realitygap.scorecard.score import score_dataset
     from realitygap.sources.registry import check_source_name
+    from realitygap.sources.twins import TWINS
 
     for name in sources:
         check_source_name(name)
@@ -49,6 +54,12 @@ def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequenc
     simulate_dataset(contexts, dataset, workers=workers, on_done=Stage(progress, "simulate", len(contexts)).advance)
     for name in sources:
         predict_dataset(name, dataset, workers=workers, on_done=Stage(progress, f"predict {name}", len(contexts)).advance)
+    if controls:
+        sanity = [c.episode_id for c in contexts if c.scenario in SANITY_SCENARIOS][::n_per_scenario]
+        names = [name for name in TWINS if name != "sim" and name not in sources]
+        stage = Stage(progress, "negative controls", len(sanity) * len(names))
+        for name in names:
+            predict_dataset(name, dataset, workers=workers, on_done=stage.advance, episode_ids=sanity)
     measuring = Stage(progress, "measure")
     measure_dataset(dataset, workers=workers, on_done=measuring.advance, on_total=measuring.set_total)
     scoring = Stage(progress, "score", 1)
@@ -121,10 +132,11 @@ def _simulate_task(task: tuple[str, str, dict | None]) -> EpisodeOutcome:
 
 
 def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None = None, workers: int = 1,
-                    on_done: Callable[[int, EpisodeOutcome], None] | None = None) -> list[EpisodeOutcome]:
-    """Predict, with source `source_name`, every ground-truth context of the dataset at `contexts_root`
-    into `out_root` (default: the same dataset, under episodes/<source_name>/). Finished episodes are
-    skipped; the index is rebuilt."""
+                    on_done: Callable[[int, EpisodeOutcome], None] | None = None,
+                    episode_ids: Sequence[str] | None = None) -> list[EpisodeOutcome]:
+    """Predict, with source `source_name`, every ground-truth context of the dataset at `contexts_root` (or
+    those of `episode_ids`) into `out_root` (default: the same dataset, under episodes/<source_name>/).
+    Finished episodes are skipped; the index is rebuilt."""
     from realitygap.episode.dataset import read_index
     from realitygap.episode.io import read_meta
     from realitygap.sources.registry import check_source_name
@@ -135,7 +147,8 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
     open_dataset(out_root)
     index = read_index(contexts_root)
     contexts = [read_meta(episode_dir(contexts_root, "sim", str(eid))).context
-                for eid, source in zip(index["episode_id"], index["source"]) if source == "sim"]
+                for eid, source in zip(index["episode_id"], index["source"])
+                if source == "sim" and (episode_ids is None or str(eid) in episode_ids)]
     remove_stale_partials(out_root / "episodes" / source_name)
     tasks = [(source_name, context.model_dump_json(), str(out_root), str(contexts_root)) for context in contexts]
     outcomes = run_tasks(_predict_task, tasks, workers=workers, on_done=on_done)
