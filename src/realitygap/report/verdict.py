@@ -35,6 +35,7 @@ def verdict_context(dataset_root: Path) -> dict | None:
                       "twin_cell": cell(rows, REFERENCE, ALL_SCENARIOS, c.metric, "share")}
                      for c in control_matrix(rows, sources)],
         "ledger": _ledger(rows, sources),
+        "threei": [{"source": s, "bars": _threei_bars(rows, s)} for s in sources],
         "by_scenario": [{"axis": axis, "label": label, "rows": [
             {"source": s, "cells": [cell(rows, s, sc, m, st) for sc in scenarios]} for s in sources]}
             for axis, m, st, label in HEADLINE[:2]],
@@ -80,10 +81,24 @@ def _format(value: float, row: dict) -> str:
 
 
 def _interval(row: dict) -> str:
-    if not (math.isfinite(row["ci_low"]) and math.isfinite(row["ci_high"])):
+    if not row or not (math.isfinite(row["ci_low"]) and math.isfinite(row["ci_high"])):
         return ""
     scale, unit = (100, " %") if row["statistic"] == "share" else (1, f" {row['unit']}" if row["unit"] else "")
     return f"[{scale * row['ci_low']:.3g}, {scale * row['ci_high']:.3g}]{unit}"
+
+
+def _threei_bars(rows: list[dict], source: str) -> list[dict]:
+    """The three 3i criteria of a source as bars (width in % of 1), each with its ingredients in the title."""
+    bars = []
+    for metric, statistic in (("indistinguishability", "value"), ("information_richness", "value"), ("intentionality", "share")):
+        row = lookup(rows, source, ALL_SCENARIOS, metric, statistic)
+        value = row["value"] if row is not None and math.isfinite(row["value"]) else math.nan
+        parts = [f"{r['metric'].split(':', 1)[1]} = {r['value']:.3f}" for r in rows
+                 if r["source"] == source and r["scenario"] == ALL_SCENARIOS and r["metric"].startswith(metric + ":")]
+        bars.append({"name": metric.replace("_", " "), "value": value, "width": 0 if value != value else round(100 * value, 1),
+                     "text": "–" if value != value else f"{value:.2f}",
+                     "title": f"results.parquet: source={source}, metric={metric}; " + ("; ".join(parts) or _interval(row or {}))})
+    return bars
 
 
 def _ledger(rows: list[dict], sources: list[str]) -> list[dict]:

@@ -43,6 +43,7 @@ def efficiency_results(inputs: ScoreInputs) -> list[dict]:
         setup = [getattr(r.meta.cost, "setup", None) or {} for r in records]
         add("setup_training_cpu", [s.get("training_cpu_s", 0.0) for s in setup], "s",
             "CPU seconds spent training the model (0: no model)")
+        add("setup_training_wall", [s.get("training_wall_s", 0.0) for s in setup], "s", "wall seconds spent training the model")
         add("setup_training_episodes", [(s.get("training_data") or {}).get("episodes", 0) for s in setup], "episodes",
             "episodes of training data", better=None)
         context = [r.meta.cost.context_setup or {} for r in records]
