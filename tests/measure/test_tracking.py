@@ -112,6 +112,29 @@ def test_centroid_within_half_pixel_of_segmentation(episodes, name):
         assert hidden.sum() >= 5 and np.all(tr.state[hidden] == GONE) and np.all(np.isnan(tr.centroid_px[hidden]))
 
 
+@pytest.mark.parametrize("name", ["drop", "collision"])
+def test_kept_masks_are_the_tracked_silhouettes(episodes, name):
+    """keep_masks: per present frame the derived silhouette (matting weight >= 0.5) in frame pixels, IoU >= 0.8 with
+    the segmentation for whole objects; None elsewhere; the tracks are otherwise the same as without masks."""
+    ep = episodes[name]
+    seg, rgb, t_s = ep.videos["segmentation"], ep.videos["rgb"], ep.video_t_s["rgb"]
+    plain = track_objects(rgb, t_s, seeds_from_episode(ep))
+    kept = track_objects(rgb, t_s, seeds_from_episode(ep), keep_masks=True)
+    fraction = visible_fraction(ep)
+    for k, (a, b) in enumerate(zip(plain, kept)):
+        assert a.masks is None and len(b.masks) == len(rgb)
+        np.testing.assert_array_equal(a.centroid_px, b.centroid_px)
+        for t, crop in enumerate(b.masks):
+            assert (crop is not None) == b.present[t]
+            if crop is None or fraction[k, t] < 1.0:
+                continue
+            r0, c0, m = crop
+            derived = np.zeros(seg.shape[1:], bool)
+            derived[r0:r0 + m.shape[0], c0:c0 + m.shape[1]] = m
+            truth = seg[t] == k + 1
+            assert (derived & truth).sum() / (derived | truth).sum() >= 0.8
+
+
 def test_uncertainty_covers_the_errors(episodes):
     """sigma_px is a usable one-sigma: on whole frames of all five episodes, >= 95 % of errors against
     the (itself pixel-quantised) mask centroid are <= 4 sigma, and sigma is small (median < 0.2 px)."""

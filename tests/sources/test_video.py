@@ -128,6 +128,18 @@ def test_imported_clips_measure_within_tolerance(world, imported):
         assert abs(row["error"]) < tolerance * abs(row["ground_truth"]), row
 
 
+def test_imported_clip_delivers_no_other_stream_and_gets_derived_labels(world, imported):
+    """An imported clip is RGB only: its coherence and label rows say 'not delivered' (NaN, never 0); the masks
+    realitygap's tracker derives from it (another size and rate than the ground truth) are scored as derived."""
+    root, ids = world["root"], world["ids"]
+    rows = {r["quantity"]: r for r in measure_episode(episode_dir(root, "video", ids["drop"]), episode_dir(root, "sim", ids["drop"]))}
+    for name, row in rows.items():
+        if name.startswith(("coherence_", "label_")) and name != "label_derived_mask_iou":
+            assert math.isnan(row["measured"]) and row["note"].startswith("not delivered: "), row
+    derived = rows["label_derived_mask_iou"]
+    assert 0.6 < derived["measured"] <= 1.0 and "derived by realitygap" in derived["method"], derived
+
+
 def test_imported_episode_records_what_was_done(world, imported):
     root, ids = world["root"], world["ids"]
     for name, (_, size, fps) in CASES.items():

@@ -32,6 +32,8 @@ from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import EPISODE_JSON, read_episode, read_meta, sha256_file, verify_episode
 from realitygap.episode.meta import EpisodeMeta
 from realitygap.measure.backproject import backproject_track
+from realitygap.measure.coherence import REFERENCE_STREAMS, coherence_rows
+from realitygap.measure.coherence import STREAMS as COHERENCE_STREAMS
 from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
 from realitygap.measure.spontaneous import find_spontaneous_objects
@@ -62,10 +64,12 @@ def measure_episode(episode_path: Path, reference_path: Path, tracks_out: dict |
     """Rows (one per quantity) measuring the episode at `episode_path` against the ground truth at
     `reference_path` (the same folder for a ground-truth episode). `tracks_out`, when given, receives the
     objects' tracks in world metres (instance name -> MeasuredTrack)."""
-    episode = read_episode(episode_path, streams=("rgb", "thermal", "radar"))
-    reference = read_episode(reference_path, streams=("rgb", "segmentation", "annotations", "state"))
+    reference_streams = ("rgb", "segmentation", "annotations", "state", *REFERENCE_STREAMS)
+    episode = read_episode(episode_path, streams=("rgb", "thermal", "radar", *COHERENCE_STREAMS, *reference_streams))
+    same = Path(episode_path).resolve() == Path(reference_path).resolve()  # ground truth measured against itself
+    reference = episode if same else read_episode(reference_path, streams=reference_streams)
     rgb, t_s = episode.videos["rgb"], episode.video_t_s["rgb"]
-    capture = capture_times(episode.meta)
+    capture, pixel_tracks = capture_times(episode.meta), []
     if capture is not None and len(capture) == len(rgb):
         # An imported clip resampled to the context's rate repeats or skips source frames; physics is
         # measured on the distinct source frames at their true capture times (nearest-frame times are
@@ -73,10 +77,11 @@ def measure_episode(episode_path: Path, reference_path: Path, tracks_out: dict |
         capture = np.asarray(capture, float)
         first = np.flatnonzero(np.r_[True, np.diff(capture) > 0])
         rows = measure_video(rgb[first], capture[first], episode.K, episode.T_world_camera, reference, iq_rgb=rgb,
-                             tracks_out=tracks_out)
+                             tracks_out=tracks_out, pixel_tracks_out=pixel_tracks)
     else:
-        rows = measure_video(rgb, t_s, episode.K, episode.T_world_camera, reference, tracks_out=tracks_out)
-    return rows + sensor_rows(episode, reference)
+        rows = measure_video(rgb, t_s, episode.K, episode.T_world_camera, reference, tracks_out=tracks_out,
+                             pixel_tracks_out=pixel_tracks)
+    return rows + sensor_rows(episode, reference) + coherence_rows(episode, reference, pixel_tracks, rgb.shape[1:3])
 
 
 def capture_times(meta: EpisodeMeta) -> list[float] | None:
@@ -136,20 +141,24 @@ def sensor_rows(episode, reference) -> list[dict]:
 
 
 def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camera: np.ndarray, reference,
-                  iq_rgb: np.ndarray | None = None, tracks_out: dict | None = None) -> list[dict]:
+                  iq_rgb: np.ndarray | None = None, tracks_out: dict | None = None,
+                  pixel_tracks_out: list | None = None) -> list[dict]:
     """Rows measuring a video (frames (T, H, W, 3) uint8 at times `t_s`, calibration K, T_world_camera)
     of `reference`'s context against `reference` (a ground-truth Episode with rgb, segmentation,
     annotations and state). The video may have another size and frame rate than the reference:
     seed masks are resized and the expected visibility is taken at the nearest reference frame.
-    `iq_rgb` (default `rgb`) is the video compared frame by frame with the reference for Physics-IQ."""
+    `iq_rgb` (default `rgb`) is the video compared frame by frame with the reference for Physics-IQ.
+    `pixel_tracks_out`, when given, receives the tracker's ObjectTracks with their masks (derived labels)."""
     scenario = get_scenario(reference.meta.context.scenario)
     params = scenario.resolve_params(reference.meta.context.params)
     seeds = [_resize_seed(seed, rgb.shape[1:3]) for seed in seeds_from_episode(reference)]
     iq_rgb = rgb if iq_rgb is None else iq_rgb
     try:
-        tracks, not_tracked = track_objects(rgb, t_s, seeds), ""
+        tracks, not_tracked = track_objects(rgb, t_s, seeds, keep_masks=pixel_tracks_out is not None), ""
     except ValueError as error:  # a predicted first frame that does not show the object: nothing to track
         tracks, not_tracked = [], str(error)
+    if pixel_tracks_out is not None:
+        pixel_tracks_out.extend(tracks)
     classes = {inst.name: inst.class_name for inst in scenario.instances}
     tracks_m = {inst.name: _absent_track(inst.name, t_s) for inst in scenario.instances} if not_tracked else {}
     for track in tracks:

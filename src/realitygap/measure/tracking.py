@@ -140,6 +140,8 @@ class ObjectTrack:
     present; sigma_px standard uncertainty of the centroid per axis (px), NaN unless present;
     visible_fraction = area / the largest area of the last `reference_window_s` of present frames
     (~1 when whole; < 1 when occluded or cut by the border), NaN unless present. Times t_s (T,) s.
+    masks (with `keep_masks`): per frame the derived silhouette (matting weight >= 0.5) as (row0, col0,
+    (h, w) bool crop) in frame pixels, None unless present; None when not kept.
     """
 
     name: str
@@ -151,6 +153,7 @@ class ObjectTrack:
     radius_px: np.ndarray
     sigma_px: np.ndarray
     visible_fraction: np.ndarray
+    masks: list[tuple[int, int, np.ndarray] | None] | None = None
 
     @property
     def present(self) -> np.ndarray:
@@ -178,8 +181,9 @@ def seeds_from_episode(episode) -> list[ObjectSeed]:
 
 
 def track_objects(frames: np.ndarray, t_s: np.ndarray, seeds: list[ObjectSeed],
-                  config: TrackerConfig = TrackerConfig()) -> list[ObjectTrack]:
-    """Segment every seeded object in every frame (see the module docstring); one track per seed."""
+                  config: TrackerConfig = TrackerConfig(), keep_masks: bool = False) -> list[ObjectTrack]:
+    """Segment every seeded object in every frame (see the module docstring); one track per seed, with its
+    per-frame silhouettes when `keep_masks` (derived labels: measure/coherence.py)."""
     frames = check_frames(frames)
     t_s = np.asarray(t_s, float)
     if len(t_s) != len(frames):
@@ -188,7 +192,7 @@ def track_objects(frames: np.ndarray, t_s: np.ndarray, seeds: list[ObjectSeed],
     models = object_colour_models(frames[0], masks, config)
     n, T = len(seeds), len(frames)
     states = [_TrackState(m, config) for m in masks]
-    out = {k: [] for k in ("state", "centroid", "area", "bbox", "sigma", "fraction")}
+    out = {k: [] for k in ("state", "centroid", "area", "bbox", "sigma", "fraction", "mask")}
     for t in range(T):
         claimed = np.zeros(frames.shape[1:3], bool)
         for k in range(n):
@@ -206,7 +210,8 @@ def track_objects(frames: np.ndarray, t_s: np.ndarray, seeds: list[ObjectSeed],
             name=seed.name, t_s=t_s.copy(), state=state,
             centroid_px=np.array(out["centroid"][sl], float).reshape(T, 2), area_px=area,
             bbox_px=np.array(out["bbox"][sl], np.int32).reshape(T, 4), radius_px=radius,
-            sigma_px=np.array(out["sigma"][sl], float), visible_fraction=np.array(out["fraction"][sl], float)))
+            sigma_px=np.array(out["sigma"][sl], float), visible_fraction=np.array(out["fraction"][sl], float),
+            masks=list(out["mask"][sl]) if keep_masks else None))
     return tracks
 
 
@@ -257,6 +262,7 @@ class _Measurement:
     bbox: tuple[int, int, int, int] = (-1, -1, -1, -1)
     sigma: float = np.nan
     fraction: float = np.nan
+    mask: tuple[int, int, np.ndarray] | None = None
 
 
 class _TrackState:
@@ -432,4 +438,5 @@ def _centroid(frame, mask, offset, track: _TrackState, claimed, config: TrackerC
     yy, xx = np.nonzero(sel_px if sel_px.any() else m)
     bbox = (gx0 + int(xx.min()), gy0 + int(yy.min()), gx0 + int(xx.max()), gy0 + int(yy.max()))
     return _Measurement(state=PRESENT, centroid=(cu, cv), area=area, bbox=bbox,
-                        sigma=float(np.hypot(sigma_stat, sigma_trunc)), fraction=area / track.area_ref)
+                        sigma=float(np.hypot(sigma_stat, sigma_trunc)), fraction=area / track.area_ref,
+                        mask=(gy0, gx0, sel_px if sel_px.any() else m))
