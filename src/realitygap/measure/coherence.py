@@ -40,6 +40,7 @@ import numpy as np
 import pymap3d
 from scipy.spatial.transform import Rotation, Slerp
 
+from realitygap.measure.rows import measurement_row
 from realitygap.metrics.coherence import (
     SAVGOL_WINDOW,
     TRACK_HALF_WINDOW_S,
@@ -98,8 +99,8 @@ def depth_lidar_rows(episode) -> list[dict]:
     if not missing and calib.lidar is None:
         missing = "not delivered: lidar calibration"
     if missing:
-        return [_row(name, unit, math.nan, method=method, note=missing),
-                _row("coherence_depth_lidar_outliers", "", math.nan, method=method, note=missing)]
+        return [measurement_row(name, unit, math.nan, method=method, note=missing),
+                measurement_row("coherence_depth_lidar_outliers", "", math.nan, method=method, note=missing)]
     lidar, depth = episode.tables["lidar"], episode.videos["depth"]  # uint16 mm, 0 = no surface
     # The rig is static: the LiDAR pose recorded in the calibration holds for every scan.
     fps = episode.meta.rates_hz["camera"]
@@ -120,8 +121,8 @@ def depth_lidar_rows(episode) -> list[dict]:
     note = (f"{summary.count} of {at_frame.sum()} returns compared (one in {stride} of {len(t)}, {scans} scans at depth "
             f"frames{f', {skipped} scans between frames skipped' if skipped else ''}) lie on surfaces in view; "
             f"tolerance {tolerance:.3f} m (3 x declared LiDAR noise {sigma} m + 5 mm)")
-    return [_row(name, unit, summary.median_abs, sigma, 0.0, 0.0, summary.rms, "m", method=method, note=note),
-            _row("coherence_depth_lidar_outliers", "", 1.0 - summary.share_within, math.nan, 0.0, 0.0, method=method,
+    return [measurement_row(name, unit, summary.median_abs, sigma, 0.0, 0.0, summary.rms, "m", method=method, note=note),
+            measurement_row("coherence_depth_lidar_outliers", "", 1.0 - summary.share_within, math.nan, 0.0, 0.0, method=method,
                  note=f"share of surface points with |residual| > {tolerance:.3f} m")]
 
 
@@ -133,7 +134,7 @@ def projection_row(episode) -> dict:
     if not missing and not all(f"box3d_{c}" in episode.tables["annotations"] for c in ("centre_x_m", "size_x_m", "quaternion_w")):
         missing = "not delivered: 3-D boxes in the annotations"
     if missing:
-        return _row(name, unit, math.nan, method=method, note=missing)
+        return measurement_row(name, unit, math.nan, method=method, note=missing)
     seg, ann = episode.videos["segmentation"], episode.tables["annotations"]
     T, H, W = seg.shape
     frame, instance = np.asarray(ann["frame"], int), np.asarray(ann["instance_id"], int)
@@ -152,7 +153,7 @@ def projection_row(episode) -> dict:
     summary = summarise(projection_residuals_px(projected, image_uv), 1.0)
     note = (f"{summary.count} object-frames whole in the image (of {len(whole)}); share within 1 px "
             f"{summary.share_within:.3f}" if summary.count else "no object whole in the image")
-    return _row(name, unit, summary.median_abs, math.nan, 0.0, 0.0, summary.rms, "px", method=method, note=note)
+    return measurement_row(name, unit, summary.median_abs, math.nan, 0.0, 0.0, summary.rms, "px", method=method, note=note)
 
 
 def imu_rows(episode) -> list[dict]:
@@ -173,7 +174,7 @@ def _imu_row(episode, stream: str) -> dict:
     if not missing and (rotation is None or len(episode.tables["imu"]["t_s"]) < 2):
         missing = "too few IMU readings or state samples"
     if missing:
-        return _row(name, "m/s^2", math.nan, method=method, note=missing)
+        return measurement_row(name, "m/s^2", math.nan, method=method, note=missing)
     imu, rig = episode.tables["imu"], episode.meta.context.rig
     t_imu = np.asarray(imu["t_s"], float)
     period = float(np.median(np.diff(t_imu)))
@@ -198,11 +199,11 @@ def _imu_row(episode, stream: str) -> dict:
                                             gravity, window=window, stride=stride)
     summary = summarise(residual, 3 * expected)
     if not summary.count:
-        return _row(name, "m/s^2", math.nan, expected, method=method,
+        return measurement_row(name, "m/s^2", math.nan, expected, method=method,
                     note=f"too short for a {window}-sample window ({len(t)} {stream} samples)")
     note = (f"{summary.count} samples ({window}-sample window), largest {np.linalg.norm(residual, axis=1).max():.3f} m/s^2; "
             f"{source} alone gives {expected:.3f} m/s^2 RMS (the uncertainty); gravity {gravity.tolist()} (episode's physics)")
-    return _row(name, "m/s^2", summary.rms, expected, 0.0, 0.0, summary.rms, "m/s^2", method=method, note=note)
+    return measurement_row(name, "m/s^2", summary.rms, expected, 0.0, 0.0, summary.rms, "m/s^2", method=method, note=note)
 
 
 def radar_row(episode) -> dict:
@@ -212,7 +213,7 @@ def radar_row(episode) -> dict:
     if not missing and episode.meta.calibration.radar is None:
         missing = "not delivered: radar calibration"
     if missing:
-        return _row(name, unit, math.nan, method=method, note=missing)
+        return measurement_row(name, unit, math.nan, method=method, note=missing)
     radar, state = episode.tables["radar"], episode.tables["state"]
     origin = np.array(episode.meta.calibration.radar.T_world_radar, float)[:3, 3]
     residuals = []
@@ -231,7 +232,7 @@ def radar_row(episode) -> dict:
     summary = summarise(np.concatenate(residuals) if residuals else np.empty(0), 3 * noise)
     note = (f"{summary.count} detections; declared noise {noise} m/s; share within 3 sigma {summary.share_within:.3f}"
             if summary.count else "no detection of a tracked object")
-    return _row(name, unit, summary.rms, noise, 0.0, 0.0, summary.rms, unit, method=method, note=note)
+    return measurement_row(name, unit, summary.rms, noise, 0.0, 0.0, summary.rms, unit, method=method, note=note)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,15 +248,15 @@ def label_rows(episode, reference) -> list[dict]:
                                                 ("label_depth_error_m", "m", "depth", 0.0, None)):
         missing = _missing(episode, (stream,))
         if missing:
-            rows.append(_row(name, unit, math.nan, math.nan, truth, truth, method=f"source {stream} vs ground truth",
+            rows.append(measurement_row(name, unit, math.nan, math.nan, truth, truth, method=f"source {stream} vs ground truth",
                              note=missing))
             continue
         if stream not in reference.videos and stream not in reference.tables:
-            rows.append(_row(name, unit, math.nan, math.nan, truth, truth, method=f"source {stream} vs ground truth",
+            rows.append(measurement_row(name, unit, math.nan, math.nan, truth, truth, method=f"source {stream} vs ground truth",
                              note=f"no ground truth: the ground-truth episode has no {stream}"))
             continue
         value, method, note = (function or _depth_error)(episode, reference, frames)
-        rows.append(_row(name, unit, value, math.nan, truth, truth, method=method, note=note))
+        rows.append(measurement_row(name, unit, value, math.nan, truth, truth, method=method, note=note))
     return rows
 
 
@@ -264,7 +265,7 @@ def derived_mask_row(tracks, frame_shape: tuple[int, int] | None, reference) -> 
     the reference's segmentation, each resized (nearest) to the reference's size."""
     name, method = "label_derived_mask_iou", "derived by realitygap: tracker masks from the source's RGB vs ground-truth segmentation"
     if not tracks:
-        return _row(name, "", math.nan, math.nan, 1.0, 1.0, method=method, note="derived by realitygap: nothing tracked")
+        return measurement_row(name, "", math.nan, math.nan, 1.0, 1.0, method=method, note="derived by realitygap: nothing tracked")
     seg = reference.videos["segmentation"]
     fps = reference.meta.rates_hz["camera"]
     ids = {inst.name: inst.id for inst in reference.meta.instances}
@@ -282,7 +283,7 @@ def derived_mask_row(tracks, frame_shape: tuple[int, int] | None, reference) -> 
     values = np.array(ious, float)
     values = values[np.isfinite(values)]
     note = f"derived by realitygap (colour-model tracker); {values.size} object-frames"
-    return _row(name, "", float(values.mean()) if values.size else math.nan, math.nan, 1.0, 1.0, method=method, note=note)
+    return measurement_row(name, "", float(values.mean()) if values.size else math.nan, math.nan, 1.0, 1.0, method=method, note=note)
 
 
 def _mask_iou(episode, reference, frames):
@@ -410,13 +411,3 @@ def _orientation(state, body: str) -> Slerp | None:
         return None
     quaternion = np.stack([np.asarray(state[f"quaternion_{a}"], float)[rows] for a in "wxyz"], axis=1)
     return Slerp(np.asarray(state["t_s"], float)[rows], Rotation.from_quat(quaternion, scalar_first=True))
-
-
-def _row(quantity, unit, measured, uncertainty=math.nan, ground_truth=0.0, law=0.0, residual_rms=math.nan,
-         residual_unit="", method="", note="") -> dict:
-    """A row of measure.pipeline's SCHEMA (episode, source, scenario and checksum are added by the caller)."""
-    measured, ground_truth = float(measured), float(ground_truth)
-    return {"quantity": quantity, "unit": unit, "measured": measured, "uncertainty": float(uncertainty),
-            "ground_truth": ground_truth, "law": float(law), "error": measured - ground_truth,
-            "residual_rms": float(residual_rms), "residual_unit": residual_unit, "reduced_chi2": math.nan,
-            "method": method, "note": note}

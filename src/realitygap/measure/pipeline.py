@@ -36,6 +36,7 @@ from realitygap.measure.coherence import REFERENCE_STREAMS, coherence_rows
 from realitygap.measure.coherence import STREAMS as COHERENCE_STREAMS
 from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
+from realitygap.measure.rows import SCHEMA, measurement_row
 from realitygap.measure.spontaneous import find_spontaneous_objects
 from realitygap.measure.tracking import seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
@@ -51,13 +52,6 @@ MEASUREMENTS_PARQUET = "measurements.parquet"
 ERROR_FLOOR_PARQUET = "error_floor.parquet"
 REFERENCE_SOURCE = "sim"
 
-SCHEMA = pa.schema([
-    ("episode_id", pa.string()), ("source", pa.string()), ("scenario", pa.string()), ("quantity", pa.string()),
-    ("unit", pa.string()), ("measured", pa.float64()), ("uncertainty", pa.float64()),
-    ("ground_truth", pa.float64()), ("law", pa.float64()), ("error", pa.float64()),
-    ("residual_rms", pa.float64()), ("residual_unit", pa.string()), ("reduced_chi2", pa.float64()),
-    ("method", pa.string()), ("note", pa.string()), ("episode_sha256", pa.string()),
-])
 
 
 def measure_episode(episode_path: Path, reference_path: Path, tracks_out: dict | None = None) -> list[dict]:
@@ -118,7 +112,7 @@ def sensor_rows(episode, reference) -> list[dict]:
             sight = (centre - origin) / np.linalg.norm(centre - origin, axis=1, keepdims=True)
             residual = np.asarray(radar["radial_velocity_m_s"])[own] - np.einsum("ij,ij->i", velocity, sight)
             noise = episode.meta.context.rig.radar.velocity_noise_std_m_s
-            rows.append(_row("radar_radial_velocity_rms_m_s", "m/s", float(np.sqrt(np.mean(residual**2))), noise, 0.0, 0.0,
+            rows.append(measurement_row("radar_radial_velocity_rms_m_s", "m/s", float(np.sqrt(np.mean(residual**2))), noise, 0.0, 0.0,
                              method="radar vs ground-truth velocity along the line of sight",
                              note=f"{int(own.sum())} detections; declared noise {noise} m/s"))
     thermal = episode.videos.get("thermal")
@@ -135,7 +129,7 @@ def sensor_rows(episode, reference) -> list[dict]:
             from realitygap.sim.thermal import radiance_w_m2_sr
 
             expected = calib.radiance_w_m2_sr_by_instance[instance.name] / float(radiance_w_m2_sr(ambient, 0.95, ambient))
-            rows.append(_row("thermal_radiance_ratio", "", measured, math.nan, expected, expected,
+            rows.append(measurement_row("thermal_radiance_ratio", "", measured, math.nan, expected, expected,
                              method="mean object radiance / mean floor radiance"))
     return rows
 
@@ -183,40 +177,40 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     rows = []
     for name, fit in fits.items():
         note = f"not tracked ({not_tracked}); {fit.note}" if not_tracked else fit.note
-        rows.append(_row(name, fit.unit, fit.value, fit.uncertainty, _ground_truth(name, truth, params, scenario, law),
+        rows.append(measurement_row(name, fit.unit, fit.value, fit.uncertainty, _ground_truth(name, truth, params, scenario, law),
                          law.get(name, math.nan), fit.residual_rms, fit.residual_unit, fit.reduced_chi2, fit.method, note))
-    rows.append(_row("untracked_objects", "count", float(len(scenario.instances) - len(tracks)), 0.0, 0.0, 0.0,
+    rows.append(measurement_row("untracked_objects", "count", float(len(scenario.instances) - len(tracks)), 0.0, 0.0, 0.0,
                      method="objects of the context the tracker could not find in frame 0", note=not_tracked))
 
     sensor_track = tracks_m.get(next((i.name for i in scenario.instances if i.body == scenario.sensor_body), ""))
     if sensor_track is not None:
-        rows.append(_row("largest_jump_m", "m", largest_jump_m(sensor_track, scenario.law_position(params, sensor_track.t_s)),
+        rows.append(measurement_row("largest_jump_m", "m", largest_jump_m(sensor_track, scenario.law_position(params, sensor_track.t_s)),
                          math.nan, 0.0, 0.0, method="max frame-to-frame change of (track - law), metres",
                          note="a teleport shows as a jump; smooth deviations from the law do not"))
 
     object_masks = _object_masks(tracks, rgb.shape)
-    rows.append(_row("camera_motion_px", "px", camera_motion_px(rgb, object_masks), math.nan, 0.0, 0.0,
+    rows.append(measurement_row("camera_motion_px", "px", camera_motion_px(rgb, object_masks), math.nan, 0.0, 0.0,
                      method="largest per-frame median displacement of frame 0's background corners (LK)",
                      note="a steady camera reads < 0.1 px; NaN: fewer than 8 background corners"))
     reference_at = np.clip(np.rint(np.asarray(t_s) * reference.meta.rates_hz["camera"]).astype(int), 0,
                            len(reference.videos["rgb"]) - 1)
-    rows.append(_row("frozen_frames", "count", frozen_frames(rgb, reference.videos["rgb"][reference_at]), 0.0, 0.0, 0.0,
+    rows.append(measurement_row("frozen_frames", "count", frozen_frames(rgb, reference.videos["rgb"][reference_at]), 0.0, 0.0, 0.0,
                      method="frames equal to their predecessor (<= 2 levels) where the ground-truth video changes"))
 
     expected_ref = expected_visible_from_annotations(reference, [t.name for t in tracks])
     fps_ref = reference.meta.rates_hz["camera"]
     nearest = np.clip(np.rint(np.asarray(t_s) * fps_ref).astype(int), 0, expected_ref.shape[1] - 1)
     report = permanence_report(tracks, expected_ref[:, nearest], find_spontaneous_objects(rgb, tracks))
-    rows.append(_row("vanishing_events", "count", report["n_vanishing_events"], 0.0, 0.0, 0.0, method="permanence"))
-    rows.append(_row("spontaneous_events", "count", report["n_spontaneous_events"], 0.0, 0.0, 0.0, method="permanence"))
+    rows.append(measurement_row("vanishing_events", "count", report["n_vanishing_events"], 0.0, 0.0, 0.0, method="permanence"))
+    rows.append(measurement_row("spontaneous_events", "count", report["n_spontaneous_events"], 0.0, 0.0, 0.0, method="permanence"))
 
     reference_rgb = reference.videos["rgb"]
     if reference_rgb.shape == iq_rgb.shape:
         metrics = compare_videos(iq_rgb, reference_rgb)
         for name in ("spatial_iou", "spatiotemporal_iou", "weighted_spatial_iou"):
-            rows.append(_row(name, "", getattr(metrics, name), math.nan, 1.0, 1.0, method="physics_iq"))
-        rows.append(_row("mse", "", metrics.mse, math.nan, 0.0, 0.0, method="physics_iq"))
-        rows.append(_row("physics_iq_score", "%", physics_iq_score(metrics), math.nan, 100.0, 100.0, method="physics_iq"))
+            rows.append(measurement_row(name, "", getattr(metrics, name), math.nan, 1.0, 1.0, method="physics_iq"))
+        rows.append(measurement_row("mse", "", metrics.mse, math.nan, 0.0, 0.0, method="physics_iq"))
+        rows.append(measurement_row("physics_iq_score", "%", physics_iq_score(metrics), math.nan, 100.0, 100.0, method="physics_iq"))
     return rows
 
 
@@ -347,15 +341,6 @@ def _resize_seed(seed, shape_hw: tuple[int, int]):
         return seed
     mask = cv2.resize(seed.mask.astype(np.uint8), (shape_hw[1], shape_hw[0]), interpolation=cv2.INTER_NEAREST) > 0
     return type(seed)(name=seed.name, mask=mask, rgb=seed.rgb)
-
-
-def _row(quantity, unit, measured, uncertainty, ground_truth, law, residual_rms=math.nan, residual_unit="",
-         reduced_chi2=math.nan, method="", note="") -> dict:
-    measured, ground_truth = float(measured), float(ground_truth)
-    return {"quantity": quantity, "unit": unit, "measured": measured, "uncertainty": float(uncertainty),
-            "ground_truth": ground_truth, "law": float(law), "error": measured - ground_truth,
-            "residual_rms": float(residual_rms), "residual_unit": residual_unit, "reduced_chi2": float(reduced_chi2),
-            "method": method, "note": note}
 
 
 def _ground_truth(name: str, truth: dict, params: dict, scenario, law: dict) -> float:
