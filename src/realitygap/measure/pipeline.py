@@ -4,7 +4,7 @@ For every episode of a dataset (any source): track each object from RGB (seeded 
 first-frame masks of the same context), back-project the tracks to metres on the scenario's motion
 plane (spheres: perspective-corrected), fit the scenario's declared law, check object permanence
 against the ground-truth visibility, score the video against the ground-truth video with the
-Physics-IQ metrics and measure the static scene's geometric consistency.
+Physics-IQ metrics and measure the static scene's geometric consistency (epipolar inlier ratio).
 
 Ground truth of a quantity is, in order: the twin's state-based value (`measure_state` on the
 ground-truth episode `episodes/sim/<id>`), the context's parameter of the same name, the scenario's
@@ -34,6 +34,7 @@ from realitygap.episode.meta import EpisodeMeta
 from realitygap.measure.backproject import backproject_track
 from realitygap.measure.coherence import REFERENCE_STREAMS, coherence_rows
 from realitygap.measure.coherence import STREAMS as COHERENCE_STREAMS
+from realitygap.measure.geometry import geometric_consistency
 from realitygap.measure.integrity import camera_motion_px, frozen_frames
 from realitygap.measure.permanence import expected_visible_from_annotations, permanence_report
 from realitygap.measure.rows import SCHEMA, measurement_row
@@ -192,6 +193,11 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     rows.append(measurement_row("camera_motion_px", "px", camera_motion_px(rgb, object_masks), math.nan, 0.0, 0.0,
                      method="largest per-frame median displacement of frame 0's background corners (LK)",
                      note="a steady camera reads < 0.1 px; NaN: fewer than 8 background corners"))
+    geometry = geometric_consistency(rgb, ~object_masks, seed=0)
+    rows.append(measurement_row("geometric_consistency", "", geometry["mean_inlier_ratio"], math.nan, 1.0, 1.0,
+                                method="static scene: share of SIFT matches on one epipolar geometry (USAC F or H), mean "
+                                       "over frame pairs (i, i + 15)",
+                                note=f"pairs fitted: {geometry['success_fraction']:.2f}; NaN: too few static keypoints"))
     reference_at = np.clip(np.rint(np.asarray(t_s) * reference.meta.rates_hz["camera"]).astype(int), 0,
                            len(reference.videos["rgb"]) - 1)
     rows.append(measurement_row("frozen_frames", "count", frozen_frames(rgb, reference.videos["rgb"][reference_at]), 0.0, 0.0, 0.0,

@@ -9,6 +9,8 @@ scenario (its error floor), never against a fixed guess:
 - the video: frozen frames at most the ground truth's; camera motion (px) and the largest frame-to-frame
   jump off the law (m) within the allowances;
 - lighting: a shadow where the ground truth casts one (contrast at least half the ground truth's);
+- geometry: the static scene's epipolar inlier ratio at most 0.1 below the ground truth's (a static scene
+  that no longer matches itself across frames, or loses its keypoints, fails);
 - physics: every measured law quantity inside its physical bounds (the scenario's `bounds_of`: a
   restitution above 1, a negative g), allowing FLOOR_FACTOR x the error floor;
 - cross-sensor coherence (every `coherence_*` row) at most CONSISTENCY_FACTOR x the ground truth's largest.
@@ -61,6 +63,7 @@ CHECKS = (
     Check("camera_motion", "camera_motion_px", "within_floor", 0.5, "px"),
     Check("largest_jump", "largest_jump_m", "within_floor", 0.05, "m"),
     Check("shadow_present", "shadow_contrast", "at_least_half_reference", 8.0, "levels"),
+    Check("geometric_consistency", "geometric_consistency", "at_least_reference_less", 0.1),
 )
 LAW_FIT_CHECKS = (Check("law_fit_reduced_chi2", "reduced_chi2", "within_floor", 3.0),
                   Check("law_fit_residual", "residual_rms_m", "within_floor", 0.002, "m"))
@@ -92,6 +95,11 @@ def episode_checks(record: EpisodeRecord, reference: EpisodeRecord, checks: list
     out = {}
     for check in checks + list(LAW_FIT_CHECKS):
         value = _law_fit_value(record, check.quantity) if check in LAW_FIT_CHECKS else _measured(record, check.quantity)
+        if check.rule == "at_least_reference_less":
+            own = _measured(reference, check.quantity)
+            if finite(own):
+                out[check.name] = (value, finite(value) and value >= own - check.allowance)
+            continue
         if not finite(value):
             continue
         if check.rule == "at_most_reference":
