@@ -260,8 +260,8 @@ def run(
     sources: str = typer.Option("worldmodel", "--sources", help="comma-separated sources that predict the same contexts "
                                 "and are compared with the twin (e.g. worldmodel,low_gravity; empty: none)"),
     controls: bool = typer.Option(True, "--controls/--no-controls",
-                                  help="also predict the drop, bounce and shadow contexts with every negative control "
-                                       "(the report's sanity panel)"),
+                                  help="also predict, with every negative control, one context of a scenario its defect "
+                                       "shows on (the report's sanity panel)"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
 ) -> None:
     """The main job on the embedded default: simulate every scenario, predict the same contexts with the other

@@ -23,9 +23,6 @@ if TYPE_CHECKING:
 
 MAIN_DATASET = "dataset"
 MAIN_REPORT = "report"
-SANITY_SCENARIOS = ("drop", "bounce", "shadow")
-"""Where every negative control's defect shows (a fall, a bounce, a shadow): the contexts the main job's
-controls predict for the report's sanity panel."""
 """Folders of the main job's output: the dataset (ground truth, predictions, measurements) and the report."""
 
 
@@ -35,8 +32,8 @@ def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequenc
     same contexts with each of `sources` (compared with the twin), measure everything from RGB, write the
     scorecard (results.parquet beside the measurements) and the report; returns the report's page.
     Resumable: finished episodes and measurements are kept.
-    `controls`: every negative control also predicts the first context of each of SANITY_SCENARIOS, for the
-    report's sanity panel. `progress` (a started rich Progress) gets one task per stage."""
+    `controls`: every negative control also predicts the first context of each scenario its defect shows on
+    (`TwinSource.shows_on`), for the report's sanity panel. `progress` (a started rich Progress) gets one task per stage."""
     from realitygap.measure.pipeline import measure_dataset
     from realitygap.report.overview import write_overview
     from realitygap.scorecard.score import score_dataset
@@ -55,11 +52,11 @@ def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequenc
     for name in sources:
         predict_dataset(name, dataset, workers=workers, on_done=Stage(progress, f"predict {name}", len(contexts)).advance)
     if controls:
-        sanity = [c.episode_id for c in contexts if c.scenario in SANITY_SCENARIOS][::n_per_scenario]
-        names = [name for name in TWINS if name != "sim" and name not in sources]
-        stage = Stage(progress, "negative controls", len(sanity) * len(names))
-        for name in names:
-            predict_dataset(name, dataset, workers=workers, on_done=stage.advance, episode_ids=sanity)
+        first = {c.scenario: c.episode_id for c in reversed(contexts)}  # each scenario's first context
+        plan = {name: [first[s] for s in twin.shows_on] for name, twin in TWINS.items() if name != "sim" and name not in sources}
+        stage = Stage(progress, "negative controls", sum(len(ids) for ids in plan.values()))
+        for name, ids in plan.items():
+            predict_dataset(name, dataset, workers=workers, on_done=stage.advance, episode_ids=ids)
     measuring = Stage(progress, "measure")
     measure_dataset(dataset, workers=workers, on_done=measuring.advance, on_total=measuring.set_total)
     scoring = Stage(progress, "score", 1)

@@ -73,6 +73,8 @@ class TwinSource:
     breaks: tuple[str, ...] = ()
     """The scorecard axes (and consistency checks, as 'consistency:<check>') its defect must lower: what a
     metric that cannot tell it from `sim` fails to see."""
+    shows_on: tuple[str, ...] = ("drop",)
+    """Scenarios on which the defect shows (the main job's sanity panel predicts one context of each)."""
 
     def setup(self) -> Cost:
         return Cost(note="no model: physics simulation")
@@ -292,7 +294,7 @@ TWINS: dict[str, TwinSource] = {
     "vanishing_object": TwinSource("vanishing_object", "the tracked object is invisible for 10 frames", _vanishing,
                                    breaks=("consistency:vanishing_objects",)),
     "energy_gain": TwinSource("energy_gain", "each bounce returns 1.05 x the impact speed (energy from nowhere)",
-                              _energy_gain, breaks=("consistency:physically_possible",)),
+                              _energy_gain, breaks=("consistency:physically_possible",), shows_on=("bounce",)),
     "spontaneous_object": TwinSource("spontaneous_object", "a sphere appears from nothing at 40 % of the episode",
                                      _spontaneous, breaks=("consistency:spontaneous_objects",)),
     "frozen_frames": TwinSource("frozen_frames", "the video repeats one frame for 10 frames, then jumps",
@@ -300,7 +302,7 @@ TWINS: dict[str, TwinSource] = {
     "wrong_intrinsics": TwinSource("wrong_intrinsics", "rendered with 1.2 x the focal length recorded in the calibration",
                                    _wrong_intrinsics, breaks=("precision", "consistency:coherence")),
     "no_shadows": TwinSource("no_shadows", "shadow casting switched off (shows on the shadow scenario)", _no_shadows,
-                             breaks=("consistency:shadow_present",)),
+                             breaks=("consistency:shadow_present",), shows_on=("shadow",)),
     "shaky_camera": TwinSource("shaky_camera", "each frame shifted (1.5 px) and rolled (0.3 deg) at random; "
                                "calibration says steady", rgb_filter=_shaky_camera, breaks=("consistency:camera_motion",)),
 }
