@@ -46,3 +46,12 @@ def test_one_episode_has_no_interval_and_a_constant_has_a_point_interval():
     assert math.isnan(stratified_bootstrap([np.array([1.0])], ["a"], np.mean, seed=0)[1])
     value, low, high = stratified_bootstrap([np.array([True, True])] * 5, ["a"] * 5, share, seed=0)
     assert (value, low, high) == (1.0, 1.0, 1.0)
+
+
+def test_distribution_rows_for_too_few_samples_are_nan_with_a_reason():
+    from realitygap.scorecard.similarity import compare_sets
+
+    rows = compare_sets("x", "physical-v1", np.zeros((1, 3)), np.ones((1, 3)), seed=0, episodes=1)
+    assert rows and all(math.isnan(r["value"]) and "not computed" in r["note"] for r in rows)
+    rows = compare_sets("x", "physical-v1", np.random.default_rng(0).normal(size=(5, 3)), np.zeros((5, 3)), seed=0, episodes=5)
+    assert math.isfinite(rows[0]["value"]) and math.isnan(next(r for r in rows if r["metric"].startswith("accuracy"))["value"])

@@ -76,6 +76,9 @@ def compare_sets(source: str, feature_set: str, reference: np.ndarray, candidate
                       unit=info.unit if info and info.unit != "1" else "",
                       higher_is_better=info.higher_is_better if info and info.ideal is None else None, note=note + extra)
 
+    if min(len(x), len(y)) < 2:
+        return [add(metric, math.nan, statistic, "; fewer than 2 samples: not computed")
+                for metric, statistic in (("frechet_distance", "value"), ("kernel_distance", "mean"), ("accuracy", "value"))]
     rows = [add("frechet_distance", frechet_distance(x, y))]
     kd_mean, kd_std = kernel_distance(x, y, n_subsets=100, subset_size=min(len(x), len(y), 1000), seed=seed)
     rows.append(add("kernel_distance", kd_mean, "mean", f"; std over subsets {kd_std:.3g}"))
