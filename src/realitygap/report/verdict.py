@@ -41,6 +41,7 @@ def verdict_context(dataset_root: Path) -> dict | None:
             for axis, m, st, label in HEADLINE[:2]],
         "scenarios": scenarios,
         "checks": _check_table(rows, sources),
+        "per_metric": _per_metric(rows, sources, scenarios),
         "header": header,
     }
 
@@ -111,6 +112,26 @@ def _ledger(rows: list[dict], sources: list[str]) -> list[dict]:
         out.append({"source": source, "driven_by": driven["note"] if driven else "",
                     "cells": [cell(rows, source, ALL_SCENARIOS, m, "median") for m, _ in metrics]})
     return [{"labels": [label for _, label in metrics], "rows": out}]
+
+
+def _per_metric(rows: list[dict], sources: list[str], scenarios: list[str]) -> list[dict]:
+    """Tables of metrics x sources: the Physics-IQ metrics (all scenarios), and per scenario and law quantity the
+    median |error| of each source beside the ground truth's floor."""
+    iq = sorted({r["metric"] for r in rows if r["metric"].startswith("physics_iq:")})
+    tables = [{"title": "Physics-IQ (motion masks against the ground truth's video), all scenarios", "columns": sources,
+               "rows": [{"label": m.split(":", 1)[1], "cells": [cell(rows, s, ALL_SCENARIOS, m, "median") for s in sources]}
+                        for m in iq]}]
+    quantity_rows = []
+    for scenario in scenarios:
+        names = sorted({r["metric"].split(":", 1)[1] for r in rows if r["scenario"] == scenario and r["metric"].startswith("abs_error:")})
+        for name in names:
+            floor = lookup(rows, REFERENCE, scenario, f"floor:{name}", "max")
+            quantity_rows.append({"label": f"{scenario}: {name}" + (f" (floor {floor['value']:.3g} {floor['unit']})".rstrip()
+                                                                      if floor else ""),
+                                  "cells": [cell(rows, s, scenario, f"abs_error:{name}", "median") for s in sources]})
+    tables.append({"title": "Precision per law quantity: median |error| against the ground-truth state", "columns": sources,
+                   "rows": quantity_rows})
+    return tables
 
 
 def _check_table(rows: list[dict], sources: list[str]) -> dict:

@@ -72,6 +72,30 @@ def precision_results(inputs: ScoreInputs, seed: int) -> list[dict]:
                 per_episode.append((record.scenario, episode_errors(record, reference, floors)))
         rows += _summary_rows(source, per_episode, seed)
         rows += _quantity_rows(source, per_episode, floors, seed)
+        rows += _physics_iq_rows(inputs, source, seed)
+    return rows
+
+
+PHYSICS_IQ = {"physics_iq_score": True, "spatial_iou": True, "spatiotemporal_iou": True, "weighted_spatial_iou": True,
+              "mse": False}
+"""The Physics-IQ motion-mask metrics of the source's video against the ground truth's (measurement rows), and
+whether higher is better."""
+
+
+def _physics_iq_rows(inputs: ScoreInputs, source: str, seed: int) -> list[dict]:
+    """Median of each Physics-IQ metric over the source's episodes, per scenario and overall (Motamed et al. 2025:
+    the motion masks of the two videos compared frame by frame)."""
+    records = list(inputs.episodes[source].values())
+    rows = []
+    for name, better in PHYSICS_IQ.items():
+        for scenario in [ALL_SCENARIOS] + sorted({r.scenario for r in records}):
+            found = [(r.scenario, r.rows[name]["measured"]) for r in records
+                     if scenario in (ALL_SCENARIOS, r.scenario) and name in r.rows and finite(r.rows[name]["measured"])]
+            if found:
+                groups, strata = [np.array([v]) for _, v in found], [s for s, _ in found]
+                rows.append(result(source, scenario, AXIS, f"physics_iq:{name}", "median",
+                                   *_boot(groups, strata, finite_median, seed), n=len(found),
+                                   unit="%" if name == "physics_iq_score" else "", higher_is_better=better))
     return rows
 
 
