@@ -58,6 +58,8 @@ def test_info_summarises(tmp_path, capsys):
     (["run", "--sources", "sim", "--out", "{tmp}/d"], "'sim' is the twin itself"),
     (["run", "--sources", "worldmodel,nope", "--out", "{tmp}/d"], "unknown source 'nope'"),
     (["run", "--workers", "0", "--out", "{tmp}/d"], "--workers must be at least 1"),
+    (["score", "{tmp}/none"], "is not a dataset folder"),
+    (["score", "{tmp}"], "has no measurements.parquet: run `realitygap measure"),
 ])
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, args, fragment):
     (tmp_path / "file").write_text("a file, not a folder")

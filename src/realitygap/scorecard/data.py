@@ -54,6 +54,8 @@ def load_inputs(root: Path) -> ScoreInputs:
     """Read a measured dataset (after `realitygap measure`); InputError when it has no measurements or no
     ground truth."""
     root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root} is not a dataset folder")
     table = root / MEASUREMENTS_PARQUET
     if not table.is_file():
         raise InputError(f"{root} has no {MEASUREMENTS_PARQUET}: run `realitygap measure {root}` first")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from realitygap import __version__
+from realitygap.episode.dataset import ensure_writable_dir
 from realitygap.scorecard.consistency import CONSISTENCY_FACTOR, consistency_results
 from realitygap.scorecard.data import load_inputs
 from realitygap.scorecard.efficiency import efficiency_results
@@ -46,6 +47,7 @@ class Scorecard:
 def score_dataset(root: Path, out_dir: Path | None = None, seed: int = 0) -> Scorecard:
     """Score every source of the measured dataset at `root`; results go to `out_dir` (default: `root`)."""
     inputs = load_inputs(Path(root))
+    out_dir = ensure_writable_dir(Path(out_dir) if out_dir else Path(root))
     rows = (precision_results(inputs, seed) + consistency_results(inputs, seed) + explanative_results(inputs, seed)
             + efficiency_results(inputs) + distribution_results(inputs, seed))
     rows += threei_results(inputs, rows, seed)
@@ -57,7 +59,7 @@ def score_dataset(root: Path, out_dir: Path | None = None, seed: int = 0) -> Sco
               "feature_sets": {PHYSICAL: "per episode: the moving object's displacement on a common clock, seen fraction, g, "
                                          "law agreement (scorecard/features.py)",
                                VISUAL: "per frame, 8 per episode: 4x4 grey layout, hue histogram, motion energy (hand-made)"}}
-    parquet, json_path = write_results(rows, Path(out_dir) if out_dir else Path(root), header)
+    parquet, json_path = write_results(rows, out_dir, header)
     return Scorecard(rows, parquet, json_path, inputs.sources)
 
 
