@@ -53,7 +53,7 @@ def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequenc
         predict_dataset(name, dataset, workers=workers, on_done=Stage(progress, f"predict {name}", len(contexts)).advance)
     if controls:
         first = {c.scenario: c.episode_id for c in reversed(contexts)}  # each scenario's first context
-        plan = {name: [first[s] for s in twin.shows_on] for name, twin in TWINS.items() if name != "sim" and name not in sources}
+        plan = {name: [first[s] for s in twin.shows_on] for name, twin in TWINS.items() if twin.breaks and name not in sources}
         stage = Stage(progress, "negative controls", sum(len(ids) for ids in plan.values()))
         for name, ids in plan.items():
             predict_dataset(name, dataset, workers=workers, on_done=stage.advance, episode_ids=ids)

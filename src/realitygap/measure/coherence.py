@@ -280,10 +280,9 @@ def derived_mask_row(tracks, frame_shape: tuple[int, int] | None, reference) -> 
             truth = seg[ref] == ids[track.name]
             derived = _paste(crop, frame_shape or truth.shape, truth.shape)
             ious.append(float(mask_iou(derived, truth)))
-    values = np.array(ious, float)
-    values = values[np.isfinite(values)]
-    note = f"derived by realitygap (colour-model tracker); {values.size} object-frames"
-    return measurement_row(name, "", float(values.mean()) if values.size else math.nan, math.nan, 1.0, 1.0, method=method, note=note)
+    mean, count = _finite_mean([np.array(ious, float)])
+    note = f"derived by realitygap (colour-model tracker); {count} object-frames"
+    return measurement_row(name, "", mean, math.nan, 1.0, 1.0, method=method, note=note)
 
 
 def _mask_iou(episode, reference, frames):
@@ -292,10 +291,8 @@ def _mask_iou(episode, reference, frames):
     seg = _resize_ids(seg, truth.shape[1:])
     own = {inst.name: inst.id for inst in episode.meta.instances}  # instances matched by name
     ious = [mask_iou(seg == own.get(inst.name, -1), truth == inst.id) for inst in reference.meta.instances]
-    values = np.concatenate(ious) if ious else np.empty(0)
-    values = values[np.isfinite(values)]
-    return (float(values.mean()) if values.size else math.nan, "mean IoU of the source's segmentation per object and frame",
-            f"{values.size} object-frames with the object in either mask")
+    mean, count = _finite_mean(ious)
+    return mean, "mean IoU of the source's segmentation per object and frame", f"{count} object-frames with the object in either mask"
 
 
 def _box_iou(episode, reference, frames):
@@ -310,10 +307,8 @@ def _box_iou(episode, reference, frames):
         if (w, h) != (W, H):  # pixel boxes of another image size: corners scaled about pixel edges
             a = np.where(a[:, 2:3] >= a[:, 0:1], np.c_[(a[:, :2] + 0.5) * scale[:2] - 0.5, (a[:, 2:] + 0.5) * scale[2:] - 0.5], a)
         values.append(box_iou(a, b))
-    values = np.concatenate(values) if values else np.empty(0)
-    values = values[np.isfinite(values)]
-    return (float(values.mean()) if values.size else math.nan, "mean IoU of the source's 2-D boxes per object and frame",
-            f"{values.size} object-frames with a box in either")
+    mean, count = _finite_mean(values)
+    return mean, "mean IoU of the source's 2-D boxes per object and frame", f"{count} object-frames with a box in either"
 
 
 def _depth_error(episode, reference, frames):
@@ -411,3 +406,10 @@ def _orientation(state, body: str) -> Slerp | None:
         return None
     quaternion = np.stack([np.asarray(state[f"quaternion_{a}"], float)[rows] for a in "wxyz"], axis=1)
     return Slerp(np.asarray(state["t_s"], float)[rows], Rotation.from_quat(quaternion, scalar_first=True))
+
+
+def _finite_mean(parts: list[np.ndarray]) -> tuple[float, int]:
+    """(mean, count) of the finite values of the arrays together (NaN, 0 when there is none)."""
+    values = np.concatenate(parts) if parts else np.empty(0)
+    values = values[np.isfinite(values)]
+    return (float(values.mean()) if values.size else math.nan), int(values.size)

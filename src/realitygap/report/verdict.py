@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from realitygap.measure.pipeline import REFERENCE_SOURCE
 from realitygap.scorecard.controls import control_matrix
 from realitygap.scorecard.results import ALL_SCENARIOS, RESULTS_JSON, RESULTS_PARQUET, lookup
 from realitygap.scorecard.score import HEADLINE
 
-REFERENCE = "sim"
+REFERENCE = REFERENCE_SOURCE
 
 
 def verdict_context(dataset_root: Path) -> dict | None:

@@ -33,7 +33,7 @@ import numpy as np
 
 from realitygap.scenarios import get_scenario
 from realitygap.scorecard.data import EpisodeRecord, ScoreInputs, finite
-from realitygap.scorecard.precision import FLOOR_FACTOR, error_floors
+from realitygap.scorecard.precision import FLOOR_FACTOR
 from realitygap.scorecard.results import ALL_SCENARIOS, result
 from realitygap.scorecard.stats import finite_median, share, stratified_bootstrap
 
@@ -76,7 +76,7 @@ def consistency_results(inputs: ScoreInputs, seed: int) -> list[dict]:
                                     for r in inputs.episodes[inputs.reference].values() for q in r.rows
                                     if q.startswith("coherence_")}, key=lambda c: c.name)
     largest = _reference_largest(inputs, checks)
-    floors = error_floors(inputs)
+    floors = inputs.floors
     rows = []
     for source in inputs.sources:
         outcomes = []  # (scenario, {check name: (value, passed)})
@@ -94,23 +94,23 @@ def episode_checks(record: EpisodeRecord, reference: EpisodeRecord, checks: list
     """Check name -> (value, passed) for one episode; checks that do not apply are absent."""
     out = {}
     for check in checks + list(LAW_FIT_CHECKS):
-        value = _law_fit_value(record, check.quantity) if check in LAW_FIT_CHECKS else _measured(record, check.quantity)
+        value = _check_value(record, check)
         if check.rule == "at_least_reference_less":
-            own = _measured(reference, check.quantity)
+            own = reference.measured(check.quantity)
             if finite(own):
                 out[check.name] = (value, finite(value) and value >= own - check.allowance)
             continue
         if not finite(value):
             continue
         if check.rule == "at_most_reference":
-            own = _measured(reference, check.quantity)
+            own = reference.measured(check.quantity)
             if finite(own):
                 out[check.name] = (value, value <= own)
         elif check.rule == "within_floor":
             ceiling = max(CONSISTENCY_FACTOR * largest.get((record.scenario, check.name), 0.0), check.allowance)
             out[check.name] = (value, value <= ceiling)
         elif check.rule == "at_least_half_reference":
-            own = _measured(reference, check.quantity)
+            own = reference.measured(check.quantity)
             if finite(own) and own >= check.allowance:
                 out[check.name] = (value, value >= 0.5 * own)
     impossible = _impossible(record, floors)
@@ -123,26 +123,20 @@ def _impossible(record: EpisodeRecord, floors: dict[tuple[str, str], float]) -> 
     """How many measured law quantities lie outside their physical bounds (None: nothing measured)."""
     scenario = get_scenario(record.scenario)
     count, measured = 0, 0
-    for quantity in record.meta.law:
-        value = _measured(record, quantity)
+    for quantity in [*record.meta.law, *(["g_m_s2"] if "g_m_s2" not in record.meta.law else [])]:  # + the fitted g
+        value = record.measured(quantity)
         if not finite(value):
             continue
         measured += 1
         low, high = scenario.bounds_of(quantity)
-        slack = FLOOR_FACTOR * floors.get((record.scenario, quantity), 0.0)
+        slack = FLOOR_FACTOR * floors.get((record.scenario, quantity), 0.0) if quantity in record.meta.law else 0.0
         count += not (low - slack <= value <= high + slack)
-    for quantity in ("g_m_s2",):  # fitted constants that are not law quantities
-        value = _measured(record, quantity)
-        if quantity not in record.meta.law and finite(value):
-            measured += 1
-            low, high = scenario.bounds_of(quantity)
-            count += not (low <= value <= high)
     return count if measured else None
 
 
-def _measured(record: EpisodeRecord, quantity: str) -> float:
-    row = record.rows.get(quantity)
-    return row["measured"] if row is not None else math.nan
+def _check_value(record: EpisodeRecord, check: Check) -> float:
+    """The value a check judges: the law fit's goodness, or a measured quantity."""
+    return _law_fit_value(record, check.quantity) if check in LAW_FIT_CHECKS else record.measured(check.quantity)
 
 
 def _law_fit_value(record: EpisodeRecord, what: str) -> float:
@@ -164,7 +158,7 @@ def _reference_largest(inputs: ScoreInputs, checks: list[Check]) -> dict[tuple[s
     largest: dict[tuple[str, str], float] = {}
     for record in inputs.episodes[inputs.reference].values():
         for check in checks + list(LAW_FIT_CHECKS):
-            value = _law_fit_value(record, check.quantity) if check in LAW_FIT_CHECKS else _measured(record, check.quantity)
+            value = _check_value(record, check)
             if finite(value):
                 key = (record.scenario, check.name)
                 largest[key] = max(largest.get(key, -math.inf), value)
@@ -199,7 +193,7 @@ def _rows(source: str, outcomes: list[tuple[str, dict]], checks: list[Check], se
 
 def _g_spread(source: str, records) -> list[dict]:
     """Coefficient of variation (std / mean) of the measured g over the source's episodes, all scenarios."""
-    g = np.array([_measured(r, "g_m_s2") for r in records])
+    g = np.array([r.measured("g_m_s2") for r in records])
     g = g[np.isfinite(g)]
     if g.size < 2 or g.mean() == 0:
         return []

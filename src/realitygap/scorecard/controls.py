@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from realitygap.measure.pipeline import REFERENCE_SOURCE
 from realitygap.scorecard.results import ALL_SCENARIOS, lookup
 from realitygap.sources.twins import TWINS
 
@@ -27,7 +28,7 @@ class ControlCheck:
     caught: bool
 
 
-def control_matrix(rows: list[dict], sources: list[str], reference: str = "sim") -> list[ControlCheck]:
+def control_matrix(rows: list[dict], sources: list[str], reference: str = REFERENCE_SOURCE) -> list[ControlCheck]:
     """One entry per (negative control present in `sources`, axis or check its defect breaks)."""
     out = []
     for source in sources:

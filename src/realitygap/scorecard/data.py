@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from realitygap.episode.dataset import episode_dir, read_index
 from realitygap.episode.io import TIMING_JSON, read_meta
 from realitygap.episode.meta import EpisodeMeta
-from realitygap.measure.pipeline import MEASUREMENTS_PARQUET, REFERENCE_SOURCE
+from realitygap.measure.pipeline import ERROR_FLOOR_PARQUET, MEASUREMENTS_PARQUET, REFERENCE_SOURCE
 from realitygap.runtime.errors import InputError
 
 
@@ -28,14 +28,21 @@ class EpisodeRecord:
     timing: dict
     rows: dict[str, dict] = field(default_factory=dict)
 
+    def measured(self, quantity: str) -> float:
+        """The value measured for `quantity` (NaN where the episode has no such row)."""
+        row = self.rows.get(quantity)
+        return row["measured"] if row is not None else math.nan
+
 
 @dataclass
 class ScoreInputs:
-    """A dataset ready to score: episodes[source][episode_id], the ground-truth source's name, and the sources
-    in a stable order (the reference first)."""
+    """A dataset ready to score: episodes[source][episode_id], the pipeline's error floor ((scenario, quantity) ->
+    the largest |error| of the measurement on the ground-truth episodes, error_floor.parquet), the
+    ground-truth source's name, and the sources in a stable order (the reference first)."""
 
     root: Path
     episodes: dict[str, dict[str, EpisodeRecord]]
+    floors: dict[tuple[str, str], float]
     reference: str = REFERENCE_SOURCE
 
     @property
@@ -73,7 +80,8 @@ def load_inputs(root: Path) -> ScoreInputs:
         record = episodes.get(row["source"], {}).get(row["episode_id"])
         if record is not None:
             record.rows[row["quantity"]] = row
-    return ScoreInputs(root, episodes)
+    floors = {(r["scenario"], r["quantity"]): r["max_abs_error"] for r in pq.read_table(root / ERROR_FLOOR_PARQUET).to_pylist()}
+    return ScoreInputs(root, episodes, floors)
 
 
 def finite(value) -> bool:

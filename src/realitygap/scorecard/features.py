@@ -45,10 +45,10 @@ def physical_features(root: Path, record: EpisodeRecord, reference: EpisodeRecor
     body = next((i.name for i in scenario.instances if i.body == scenario.sensor_body), scenario.instances[0].name)
     times = np.arange(1, TRAJECTORY_SAMPLES + 1) / TRAJECTORY_SAMPLES * reference.meta.duration_s
     displacement, seen = _trajectory(root, record, body, times)
-    g = record.rows.get("g_m_s2", {}).get("measured", math.nan) if "g_m_s2" in record.rows else math.nan
+    g = record.measured("g_m_s2")
     ratios, measurable = [], 0
     for quantity, law in record.meta.law.items():
-        value = record.rows.get(quantity, {}).get("measured") if quantity in record.rows else None
+        value = record.measured(quantity)
         if finite(value) and law.value:
             measurable += 1
             if value and abs(value) > 0:

@@ -29,19 +29,6 @@ FLOOR_FACTOR = 2.0
 AXIS = "precision"
 
 
-def error_floors(inputs: ScoreInputs) -> dict[tuple[str, str], float]:
-    """(scenario, law quantity) -> the largest |error| of the measurement on the ground-truth episodes
-    (quantities the ground truth does not measure are left out)."""
-    floors: dict[tuple[str, str], float] = {}
-    for record in inputs.episodes[inputs.reference].values():
-        for quantity in record.meta.law:
-            row = record.rows.get(quantity)
-            if row is not None and finite(row["error"]):
-                key = (record.scenario, quantity)
-                floors[key] = max(floors.get(key, 0.0), abs(row["error"]))
-    return floors
-
-
 def episode_errors(record: EpisodeRecord, reference: EpisodeRecord, floors: dict[tuple[str, str], float]) -> list[dict]:
     """Per law quantity of the episode that the ground truth measures: error, relative error, floor, within."""
     out = []
@@ -62,7 +49,8 @@ def episode_errors(record: EpisodeRecord, reference: EpisodeRecord, floors: dict
 
 def precision_results(inputs: ScoreInputs, seed: int) -> list[dict]:
     """Results rows of the precision axis for every source (see the module docstring)."""
-    floors = error_floors(inputs)
+    laws = {(r.scenario, q) for r in inputs.episodes[inputs.reference].values() for q in r.meta.law}
+    floors = {key: floor for key, floor in inputs.floors.items() if key in laws}
     rows = []
     for source in inputs.sources:
         per_episode = []
@@ -89,8 +77,8 @@ def _physics_iq_rows(inputs: ScoreInputs, source: str, seed: int) -> list[dict]:
     rows = []
     for name, better in PHYSICS_IQ.items():
         for scenario in [ALL_SCENARIOS] + sorted({r.scenario for r in records}):
-            found = [(r.scenario, r.rows[name]["measured"]) for r in records
-                     if scenario in (ALL_SCENARIOS, r.scenario) and name in r.rows and finite(r.rows[name]["measured"])]
+            found = [(r.scenario, r.measured(name)) for r in records
+                     if scenario in (ALL_SCENARIOS, r.scenario) and finite(r.measured(name))]
             if found:
                 groups, strata = [np.array([v]) for _, v in found], [s for s, _ in found]
                 rows.append(result(source, scenario, AXIS, f"physics_iq:{name}", "median",

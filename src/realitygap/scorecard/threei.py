@@ -74,9 +74,7 @@ def recovered(record, params: dict) -> dict[str, tuple[float, float]]:
     scenario = get_scenario(record.scenario)
     out = {}
     for name, (quantity, factor) in scenario.recovered_params.items():
-        row = record.rows.get(quantity)
-        value = row["measured"] * factor if row is not None and finite(row["measured"]) else math.nan
-        out[name] = (float(params[name]), value)
+        out[name] = (float(params[name]), record.measured(quantity) * factor)
     return out
 
 
