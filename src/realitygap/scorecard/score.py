@@ -14,7 +14,7 @@ from pathlib import Path
 from realitygap import __version__
 from realitygap.episode.dataset import ensure_writable_dir
 from realitygap.scorecard.consistency import CONSISTENCY_FACTOR, consistency_results
-from realitygap.scorecard.data import load_inputs
+from realitygap.scorecard.data import ScoreInputs, load_inputs
 from realitygap.scorecard.efficiency import efficiency_results
 from realitygap.scorecard.explanative import explanative_results
 from realitygap.scorecard.features import PHYSICAL, VISUAL
@@ -48,9 +48,7 @@ def score_dataset(root: Path, out_dir: Path | None = None, seed: int = 0) -> Sco
     """Score every source of the measured dataset at `root`; results go to `out_dir` (default: `root`)."""
     inputs = load_inputs(Path(root))
     out_dir = ensure_writable_dir(Path(out_dir) if out_dir else Path(root))
-    rows = (precision_results(inputs, seed) + consistency_results(inputs, seed) + explanative_results(inputs, seed)
-            + efficiency_results(inputs) + distribution_results(inputs, seed))
-    rows += threei_results(inputs, rows, seed)
+    rows = score_rows(inputs, seed)
     header = {"realitygap_version": __version__, "seed": seed, "bootstrap": {"resamples": N_BOOT, "level": LEVEL,
               "method": "percentile, episodes resampled within each scenario"},
               "floor_factor": FLOOR_FACTOR, "consistency_factor": CONSISTENCY_FACTOR, "reference_source": inputs.reference,
@@ -61,6 +59,13 @@ def score_dataset(root: Path, out_dir: Path | None = None, seed: int = 0) -> Sco
                                VISUAL: "per frame, 8 per episode: 4x4 grey layout, hue histogram, motion energy (hand-made)"}}
     parquet, json_path = write_results(rows, out_dir, header)
     return Scorecard(rows, parquet, json_path, inputs.sources)
+
+
+def score_rows(inputs: ScoreInputs, seed: int = 0) -> list[dict]:
+    """Every result row of every source of `inputs` (what results.parquet holds)."""
+    rows = (precision_results(inputs, seed) + consistency_results(inputs, seed) + explanative_results(inputs, seed)
+            + efficiency_results(inputs) + distribution_results(inputs, seed))
+    return rows + threei_results(inputs, rows, seed)
 
 
 def headline(rows: list[dict], sources: list[str], scenario: str = ALL_SCENARIOS) -> list[tuple[str, list[dict | None]]]:
