@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"worldmodel", "scorecard", "experiments"}),
     frozenset({"report"}),
     frozenset({"pipeline"}),
+    frozenset({"downstream"}),
     frozenset({"cli"}),
 )
 """Bottom up. A package may import only packages of lower layers, itself, and `runtime` (the error types,
