@@ -276,6 +276,60 @@ def run(
     out.print(f"report: {page.resolve()}")
 
 
+@app.command()
+def downstream(
+    dataset: Path = typer.Argument(..., help="dataset folder: the planned contexts are simulated into it when missing (resumable)"),
+    sources: str = typer.Option("default", "--sources", help="comma-separated sources to train on (sim = ground truth; "
+                                "'default': sim, worldmodel and every negative control; 'sim+CONTROL': half of each)"),
+    tasks: str = typer.Option("parameters,localisation,depth_position", "--tasks", help="comma-separated tasks"),
+    seeds: Optional[int] = typer.Option(None, "--seeds", help="model seeds per training set (default 3; quick 1)"),
+    n_train: Optional[int] = typer.Option(None, "--n-train", help="train contexts per scenario (default 16; quick 4)"),
+    out_dir: Optional[Path] = typer.Option(None, "--out", help="folder for downstream.json/.parquet and the report "
+                                           "(default: DATASET/downstream)"),
+    curves: str = typer.Option("all", "--curves", help="sources that also get mixes with ground truth and data-size curves: "
+                               "'all' (every source but sim), 'none' or a comma-separated list"),
+    validity: bool = typer.Option(False, "--validity", help="also score the dataset and correlate the scorecard with the "
+                                  "transfer ratios"),
+    quick: bool = typer.Option(False, "--quick", help="a small run (drop and slide, 4 train contexts, short training): "
+                               "minutes become seconds"),
+    seed: int = typer.Option(0, "--seed", help="dataset seed (contexts) and bootstrap seed"),
+    workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
+) -> None:
+    """Train small models on each source's episodes, test them on held-out ground truth, and report the transfer
+    ratio (and, with --validity, how well the scorecard predicts it)."""
+    from realitygap.downstream.plan import DownstreamConfig, default_sources, quick_config
+    from realitygap.downstream.run import run_downstream
+    from realitygap.report.downstream import write_downstream_report
+    from realitygap.runtime.progress import progress_bar
+
+    names = default_sources() if sources.strip() == "default" else tuple(n.strip() for n in sources.split(",") if n.strip())
+    fields = {"sources": names, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()), "dataset_seed": seed,
+              **({"seeds": seeds} if seeds is not None else {}),
+              **({} if curves.strip() == "all" else {"curve_sources": () if curves.strip() == "none" else
+                                                     tuple(c.strip() for c in curves.split(",") if c.strip())})}
+    config = quick_config(**fields) if quick else DownstreamConfig(**fields)
+    if n_train is not None:
+        config = DownstreamConfig(**{**config.model_dump(), "n_train": n_train})
+    out_dir = out_dir or Path(dataset) / "downstream"
+    with progress_bar(err) as bar:
+        document = run_downstream(dataset, out_dir, config, workers=workers, progress=bar, validity=validity, seed=seed)
+    page = write_downstream_report(document, out_dir)
+    table = Table("source", *config.tasks, title="transfer ratio (1 = as good as training on ground truth; 95 % interval)")
+    cells = {(r["source"], r["task"]): r for r in document["summary"] if r["kind"] == "transfer"}
+    for source in ("sim",) + tuple(s for s in config.sources if s != "sim"):
+        table.add_row(source, *[_ratio_cell(cells.get((source, t))) for t in config.tasks])
+    out.print(table)
+    out.print(f"report: {page.resolve()}")
+
+
+def _ratio_cell(row: dict | None) -> str:
+    import math
+
+    if row is None or not math.isfinite(row["ratio"]):
+        return "n/a"
+    return f"{row['ratio']:.2f} [{row['ratio_low']:.2f}, {row['ratio_high']:.2f}]"
+
+
 def _print_prompt_spec(spec) -> None:
     """The scenario and parameters a prompt chose, each with its unit and origin, and the prompt's setup cost."""
     from realitygap.scenarios import get_scenario
