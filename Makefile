@@ -48,6 +48,7 @@ bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/simulate.py
 	$(BIN)/python benchmarks/measure.py
 	$(BIN)/python benchmarks/predict.py
+	$(BIN)/python benchmarks/downstream.py
 
 clean:
 	rm -rf $(VENV) realitygap-out benchmarks/results test-artifacts
