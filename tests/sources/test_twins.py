@@ -125,3 +125,21 @@ def test_unknown_source_is_a_clear_error():
 
     with pytest.raises(InputError, match="unknown source 'dream'"):
         get_source("dream")
+
+
+def test_vanishing_object_annotations_say_hidden_while_hidden_and_visible_once_back(tmp_path):
+    """The annotator's solo-pass cache is keyed on opacity too: a ball that reappears at rest on the floor (same
+    pose as while hidden) was annotated with visible fraction 0 while 28 of its pixels were in view."""
+    from realitygap.episode.dataset import episode_dir
+    from realitygap.episode.io import read_meta, read_table
+
+    rig = RigConfig(sensors=("rgb", "segmentation"), camera=CameraConfig(width=96, height=96))
+    contexts = plan_contexts("drop", 1, 7, {"height_m": 0.6}, rig)
+    simulate_dataset(contexts, tmp_path)
+    predict_dataset("vanishing_object", tmp_path)
+    folder = episode_dir(tmp_path, "vanishing_object", contexts[0].episode_id)
+    rows = read_table(folder / read_meta(folder).streams["annotations"].file)
+    visible, fraction = rows["visible_px"], rows["visible_fraction"]
+    assert (visible == 0).sum() >= 5  # the hidden frames
+    assert np.all(fraction[visible == 0] == 0.0)
+    assert np.all(fraction[visible > 0] > 0.5)

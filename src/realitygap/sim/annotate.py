@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from realitygap.sim.render import SceneRenderer
 
 STILL_TOLERANCE = 1e-6
-"""Poses (metres, unit quaternions) closer than this to those of the last solo pass reuse its areas."""
+"""Poses (metres, unit quaternions) and instance-geom opacities closer than this to those of the last solo
+pass reuse its areas."""
 
 
 class Annotator:
@@ -38,6 +39,8 @@ class Annotator:
     def __init__(self, model: "mujoco.MjModel", scene: SceneInstances, K: np.ndarray, renderer: "SceneRenderer",
                  wide_size_px: tuple[int, int]):
         self.scene, self.K, self.renderer = scene, K, renderer
+        self.model = model
+        self.instance_geoms = np.flatnonzero(np.isin(model.geom_bodyid, list(scene.body_ids)))
         self.boxes_local = [body_box_local(model, b) for b in scene.body_ids]
         self.wide_id, self.wide_size_px = model.camera(WIDE_CAMERA_NAME).id, wide_size_px
         self.K_wide = K.copy()
@@ -55,7 +58,8 @@ class Annotator:
         corners = [box_corners(data.xpos[b] + data.xmat[b].reshape(3, 3) @ c, size, data.xmat[b].reshape(3, 3))
                    for b, (c, size) in zip(body_ids, self.boxes_local)]
         alone_px, renders = None, 0
-        poses = np.concatenate([data.xpos[body_ids].ravel(), data.xquat[body_ids].ravel(), T_world_camera.ravel()])
+        poses = np.concatenate([data.xpos[body_ids].ravel(), data.xquat[body_ids].ravel(), T_world_camera.ravel(),
+                                self.model.geom_rgba[self.instance_geoms, 3]])  # a geom made transparent changes areas
         if self._solo_cache is not None and np.abs(poses - self._solo_cache[0]).max() < STILL_TOLERANCE:
             alone_px = self._solo_cache[1]  # nothing moved since the last solo pass: same unoccluded areas
         elif any(may_be_hidden(c, i, ids, depth_m, self.K, T_world_camera) for i, c in enumerate(corners, start=1)):
