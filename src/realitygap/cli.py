@@ -35,6 +35,9 @@ err = Console(stderr=True)
 app.add_typer(worldmodel_app, name="worldmodel")
 
 DEFAULT_RUN_DIR = Path("realitygap-out")
+EXIT_IMPLAUSIBLE = 3
+"""Exit codes: 0 done (measure-clip: measured), 2 bad input (one line on stderr), 3 measure-clip's result is
+physically implausible (the summary line says why and what to do), 130 interrupted."""
 
 
 def _default_workers() -> int:
@@ -381,18 +384,26 @@ def measure_clip(
     length_m: Optional[float] = typer.Option(None, "--length-m", help="pendulum length (pivot to centre of mass) in metres, for g"),
     max_side: int = typer.Option(960, "--max-side", help="downscale larger frames to this long side while decoding; 0: never"),
 ) -> None:
-    """Measure the physics in any clip: g, restitution, period, friction with uncertainties."""
+    """Measure the physics in any clip: g, restitution, period, friction with uncertainties. Exit code 0: measured;
+    3: implausible (not a physically possible result: the line says why and what to do); 2: bad input."""
     from realitygap.clip.measure import ClipOptions, measure_clip_video
     from realitygap.clip.report import write_clip_report
+    from realitygap.episode.dataset import ensure_writable_dir
+
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir} is an existing file: give a folder for clip.json and clip.html")
 
     options = ClipOptions(law=law, fps=fps, scale_px_per_m=scale, object_diameter_m=object_diameter, calibration=calibration,
                           object=object_spec, roi=_int_tuple(roi, 4, "--roi", "x,y,w,h"),
                           frames=_int_tuple(frames, 2, "--frames", "a:b"), length_m=length_m, max_side_px=max_side)
+    ensure_writable_dir(out_dir)  # before any work: a folder that cannot be written fails now, in one line
     measurement = measure_clip_video(video, options)
     write_clip_report(measurement, out_dir)
     for warning in measurement.timebase.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(measurement.summary())
+    if measurement.implausible:
+        raise typer.Exit(EXIT_IMPLAUSIBLE)
 
 
 def _int_tuple(text: Optional[str], n: int, option: str, form: str):

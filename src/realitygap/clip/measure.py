@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from realitygap.clip.find import left_frame, track_clip_object
 from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
+from realitygap.clip.plausibility import Implausible, check_clip
 from realitygap.clip.probe import Timebase, read_clip
 from realitygap.clip.scale import Scale, calibration_from_camera, calibration_from_file, plane_track, scale_for_clip
 from realitygap.core.planefit import ClipFit, PlaneTrack
@@ -68,9 +69,19 @@ class ClipMeasurement:
     fit: ClipFit
     episode: dict | None
     frames: np.ndarray
+    implausible: list[Implausible] = dataclasses.field(default_factory=list)
+    """Failed physics checks (clip/plausibility.py): when any, no number is reported as a result."""
+
+    @property
+    def status(self) -> str:
+        return "implausible" if self.implausible else "measured"
 
     def summary(self) -> str:
-        """One line, e.g. 'g = 9.79 ± 0.05 m/s^2 (drop, 120 fps from capture-rate metadata ..., scale from object diameter)'."""
+        """One line, e.g. 'g = 9.79 ± 0.05 m/s^2 (drop, 120 fps from capture-rate metadata ..., scale from object diameter)',
+        or 'implausible: <reason>; likely <cause>; <fix> (drop, ...)'."""
+        if self.implausible:
+            reasons = " | ".join(i.line() for i in self.implausible)
+            return f"implausible: {reasons} ({self.fit.law}, {self.timebase.summary()}, {self.scale.origin})"
         main = clip_law(self.fit.law).clip_main_quantity
         q = self.fit.quantities.get(main)
         head = ", ".join(f"{_symbol(k)} = {_pm(v.value, v.uncertainty)}{(' ' + v.unit) if v.unit else ''}"
@@ -85,7 +96,8 @@ class ClipMeasurement:
         track = self.track
         present = track.present
         return {
-            "video": str(self.video), "law": self.fit.law, "summary": self.summary(),
+            "video": str(self.video), "law": self.fit.law, "status": self.status, "summary": self.summary(),
+            "implausible": [i.to_json() for i in self.implausible],
             "options": json.loads(self.options.model_dump_json()),
             "episode": self.episode,
             "time_base": {"fps_used": tb.fps_used, "rate_from": tb.rate_from, "container_fps": tb.container_fps,
@@ -156,7 +168,8 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     if episode_meta is not None:
         episode = {"episode_id": episode_meta.episode_id, "scenario": episode_meta.context.scenario,
                    "params": dict(episode_meta.context.params), "source": episode_meta.source}
-    return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames)
+    implausible = check_clip(fit, law.bounds_of, timebase.fps_used, timebase.rate_from)
+    return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible)
 
 
 measure_clip_video = measure_clip

@@ -22,8 +22,12 @@ PAGE = """<!doctype html>
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.warn{color:#a50}img{max-width:100%}</style></head>
 <body>
 <h1>{{ m.fit.law }} measured in {{ m.video.name }}</h1>
-<p><b>{{ summary }}</b></p>
-<h2>Quantities</h2>
+<p id="status" class="{{ 'warn' if m.implausible else '' }}"><b>{{ summary }}</b></p>
+{% if m.implausible %}<h2>Implausible: not a result</h2><table id="implausible"><tr><th>check</th><th>why it cannot be true</th>
+<th>likely cause</th><th>what to do</th></tr>
+{% for i in m.implausible %}<tr><td>{{ i.quantity }}</td><td>{{ i.reason }}</td><td>{{ i.likely_cause }}</td><td>{{ i.fix }}</td></tr>
+{% endfor %}</table>{% endif %}
+<h2>{{ 'Fitted values (implausible: for diagnosis only)' if m.implausible else 'Quantities' }}</h2>
 <table><tr><th>quantity</th><th>value</th><th>uncertainty (1 sigma)</th><th>unit</th><th>note</th></tr>
 {% for name, q in data.quantities.items() %}<tr><td>{{ name }}</td><td>{{ fmt(q.value) }}</td><td>{{ fmt(q.uncertainty) }}</td>
 <td>{{ q.unit }}</td><td>{{ q.note }}</td></tr>{% endfor %}
