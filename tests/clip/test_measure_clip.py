@@ -14,6 +14,7 @@ import math
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -261,6 +262,9 @@ def test_time_base_fallbacks():
     ("leaves", "leaves the frame"),
     ("few", "too few frames"),
     ("drop_no_scale", "no scale was given"),
+    ("still_image", "still image"),
+    ("one_frame", "still image"),
+    ("out_is_a_file", "is an existing file"),
 ])
 def test_user_errors_are_one_line_exit_2(case, expected, tmp_path, capsys):
     law = "drop"
@@ -275,9 +279,17 @@ def test_user_errors_are_one_line_exit_2(case, expected, tmp_path, capsys):
                                                                 fg=(200, 40, 40), bg=(220, 220, 220)), 30)
     elif case == "few":
         path = write_mp4(tmp_path / "few.mp4", painted_fall(4, 30, 300.0, fg=(200, 40, 40), bg=(220, 220, 220)), 30)
+    elif case == "still_image":
+        path = tmp_path / "still.png"
+        cv2.imwrite(str(path), painted_fall(1, 30, 0.0, fg=(200, 40, 40), bg=(220, 220, 220))[0])
+    elif case == "one_frame":
+        path = write_mp4(tmp_path / "one.mp4", painted_fall(1, 30, 0.0, fg=(200, 40, 40), bg=(220, 220, 220)), 30)
     else:
         path = write_mp4(tmp_path / "fall.mp4", painted_fall(20, 30, 300.0, fg=(200, 40, 40), bg=(220, 220, 220)), 30)
-    args = ["measure-clip", path, "--law", law, "--out", tmp_path / "o"]
+    out_dir = tmp_path / "o"
+    if case == "out_is_a_file":
+        out_dir.write_text("not a folder")
+    args = ["measure-clip", path, "--law", law, "--out", out_dir]
     if case not in ("drop_no_scale",):
         args += ["--scale", "100"]
     code, out, err = run_cli(args, capsys)

@@ -78,6 +78,9 @@ def read_clip(path: Path, fps: float | None = None, max_side_px: int | None = No
     if not path.is_file():
         raise InputError(f"video {path} not found" if not path.exists() else f"{path} is not a file")
     frames, probe, meta, rotation = _decode(path, max_side_px)
+    if len(frames) < 2:
+        raise InputError(f"{path} holds {'a still image' if len(frames) == 1 else 'no frames'} ({probe.codec}): "
+                         "measure-clip needs a video of the motion")
     times, info = _times(probe, fps)
     capture_key, capture_fps = capture_rate(meta)
     warnings = list(info.pop("warnings"))
@@ -94,6 +97,9 @@ def read_clip(path: Path, fps: float | None = None, max_side_px: int | None = No
         rate_from, used = f"capture-rate metadata {capture_key}", capture_fps
         warnings.append(f"slow motion: the container plays at {info['fps_container'] or info['fps_used']:.4g} fps, "
                         f"the frames were captured at {capture_fps:.4g} fps ({capture_key}): measured on the capture rate")
+    if used is None or not (math.isfinite(used) and used > 0):
+        raise InputError(f"{path} gives no frame rate (no timestamps, container rate or capture-rate metadata): give "
+                         "the capture rate with --fps")
     h, w = frames.shape[1:3]
     full_w, full_h = (probe.height, probe.width) if rotation % 180 else (probe.width, probe.height)
     timebase = Timebase(fps_used=float(used), rate_from=rate_from, container_fps=info["fps_container"],
