@@ -37,6 +37,11 @@ def test_gravity_64_times_too_small_at_30_fps_names_the_high_speed_rate():
     assert "64x below" in found[0].reason and "high-speed" in found[0].likely_cause and "--fps 240" in found[0].fix
 
 
+def test_a_pendulum_g_100_times_too_large_points_at_the_length():
+    found = _check(_fit("pendulum", period_s=(1.4, 0.01, "s", False), g_m_s2=(981.0, 5.0, "m/s^2", True)))
+    assert [f.quantity for f in found] == ["g_m_s2"] and "--length-m" in found[0].fix
+
+
 def test_gravity_pointing_up_or_sideways_is_not_a_free_fall():
     up = _check(_fit("drop", g_m_s2=(9.8, 0.1, "m/s^2", True), g_direction_deg=(178.0, 1.0, "deg", False)))
     assert len(up) == 1 and "upwards" in up[0].reason and "--frames" in up[0].fix

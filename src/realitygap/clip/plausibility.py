@@ -78,7 +78,7 @@ def check_clip(fit: ClipFit, bounds_of, fps_used: float, rate_from: str) -> list
     if g is not None and g.metric and math.isfinite(g.value) and g.value > 0:
         ratio = g.value / EARTH_G_M_S2
         if not 1 / G_FACTOR <= ratio <= G_FACTOR:
-            out.append(_wrong_time_base(g.value, ratio, fps_used, rate_from))
+            out.append(_wrong_time_base(g.value, ratio, fps_used, rate_from, fit.law))
     return out
 
 
@@ -97,7 +97,7 @@ def _out_of_bounds(name: str, value: float, unit: str, low: float, high: float) 
                        "with --frames a:b")
 
 
-def _wrong_time_base(g: float, ratio: float, fps_used: float, rate_from: str) -> Implausible:
+def _wrong_time_base(g: float, ratio: float, fps_used: float, rate_from: str, law: str) -> Implausible:
     implied = fps_used * math.sqrt(1 / ratio)  # g scales with the square of the assumed frame rate
     nearest = min(COMMON_FPS, key=lambda f: abs(f / implied - 1))
     offered = nearest if abs(nearest / implied - 1) < 0.1 else round(implied)
@@ -107,6 +107,6 @@ def _wrong_time_base(g: float, ratio: float, fps_used: float, rate_from: str) ->
     else:
         cause = (f"a clip sped up for playback, captured at about {offered:g} fps" if implied < fps_used / 1.5
                  else "a wrong scale (too few pixels per metre) or frame rate")
+    length = "--length-m (pivot to the bob's centre, metres)" if law == "pendulum" else "--scale / --object-diameter"
     return Implausible("g_m_s2", g, f"g = {g:.3g} m/s^2 is {max(ratio, 1 / ratio):.0f}x {'below' if ratio < 1 else 'above'} "
-                       f"Earth's {EARTH_G_M_S2}", cause, f"give the capture rate with --fps {offered:g} (or check "
-                       "--scale / --object-diameter)")
+                       f"Earth's {EARTH_G_M_S2}", cause, f"give the capture rate with --fps {offered:g} (or check {length})")
