@@ -17,6 +17,7 @@ from typing import Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from realitygap.clip.consistency import clip_consistency, consistency_line
 from realitygap.clip.find import left_frame, track_clip_object
 from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.plausibility import Implausible, check_clip
@@ -71,6 +72,8 @@ class ClipMeasurement:
     frames: np.ndarray
     implausible: list[Implausible] = dataclasses.field(default_factory=list)
     """Failed physics checks (clip/plausibility.py): when any, no number is reported as a result."""
+    consistency: dict = dataclasses.field(default_factory=dict)
+    """Frozen frames, camera motion, vanishing and spontaneous objects of the clip (clip/consistency.py)."""
 
     @property
     def status(self) -> str:
@@ -81,7 +84,8 @@ class ClipMeasurement:
         or 'implausible: <reason>; likely <cause>; <fix> (drop, ...)'."""
         if self.implausible:
             reasons = " | ".join(i.line() for i in self.implausible)
-            return f"implausible: {reasons} ({self.fit.law}, {self.timebase.summary()}, {self.scale.origin})"
+            return (f"implausible: {reasons} ({self.fit.law}, {self.timebase.summary()}, {self.scale.origin})"
+                    + self._consistency_suffix())
         main = clip_law(self.fit.law).clip_main_quantity
         q = self.fit.quantities.get(main)
         head = ", ".join(f"{_symbol(k)} = {_pm(v.value, v.uncertainty)}{(' ' + v.unit) if v.unit else ''}"
@@ -89,7 +93,10 @@ class ClipMeasurement:
         if q is None and not head:
             head = "; ".join(f"{k}: {v.value:.4g} {v.unit}" for k, v in self.fit.quantities.items()) or "nothing measured"
         refused = f", refused without a scale: {', '.join(self.fit.refused)}" if self.fit.refused else ""
-        return f"{head} ({self.fit.law}, {self.timebase.summary()}, {self.scale.origin}{refused})"
+        return f"{head} ({self.fit.law}, {self.timebase.summary()}, {self.scale.origin}{refused})" + self._consistency_suffix()
+
+    def _consistency_suffix(self) -> str:
+        return f"; {consistency_line(self.consistency)}" if self.consistency else ""
 
     def to_json(self) -> dict:
         tb = self.timebase
@@ -98,6 +105,7 @@ class ClipMeasurement:
         return {
             "video": str(self.video), "law": self.fit.law, "status": self.status, "summary": self.summary(),
             "implausible": [i.to_json() for i in self.implausible],
+            "consistency": self.consistency,
             "options": json.loads(self.options.model_dump_json()),
             "episode": self.episode,
             "time_base": {"fps_used": tb.fps_used, "rate_from": tb.rate_from, "container_fps": tb.container_fps,
@@ -169,7 +177,8 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         episode = {"episode_id": episode_meta.episode_id, "scenario": episode_meta.context.scenario,
                    "params": dict(episode_meta.context.params), "source": episode_meta.source}
     implausible = check_clip(fit, law.bounds_of, timebase.fps_used, timebase.rate_from)
-    return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible)
+    consistency = clip_consistency(full_frames, track)
+    return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible, consistency)
 
 
 measure_clip_video = measure_clip

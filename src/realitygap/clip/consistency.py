@@ -1,0 +1,89 @@
+"""Consistency of any clip, with no twin behind it: the checks the episode path has, on the clip alone.
+
+- frozen frames: frames identical to their predecessor (max difference <= `integrity.FROZEN_MAX_DIFF`
+  levels) while the tracked object is displaced across them (its centroid before and after the repeat
+  differs by more than `FROZEN_MIN_MOTION_PX`): the object moved, the video did not;
+- camera motion: `integrity.camera_motion_px` with the tracked object's boxes as the object mask;
+- vanishing: runs of at least `VANISH_MIN_FRAMES` frames inside the track (after it is first seen, before
+  it is last seen) where the object is not found, away from the image border (leaving the frame is not
+  vanishing);
+- spontaneous objects: `spontaneous.find_spontaneous_objects` against the tracked object (a hand, a
+  second ball, a person walking in are reported: they are what a generated clip must not invent, and
+  what a real clip must be told about).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from realitygap.measure.integrity import FROZEN_MAX_DIFF, camera_motion_px, changed
+from realitygap.measure.permanence import runs
+from realitygap.measure.spontaneous import find_spontaneous_objects
+from realitygap.measure.tracking import ObjectTrack
+
+FROZEN_MIN_MOTION_PX = 1.0
+VANISH_MIN_FRAMES = 2
+BORDER_MARGIN_PX = 2
+
+
+def clip_consistency(frames: np.ndarray, track: ObjectTrack) -> dict:
+    """The checks of the module docstring on the frames the object was tracked in (pixels of those frames)."""
+    present = track.present
+    masks = np.zeros(frames.shape[:3], bool)
+    for k in np.flatnonzero(track.bbox_px[:, 0] >= 0):
+        x0, y0, x1, y1 = (int(v) for v in track.bbox_px[k])
+        masks[k, max(y0, 0):y1 + 1, max(x0, 0):x1 + 1] = True
+    camera_px = camera_motion_px(frames, masks, stride=max(1, len(frames) // 60))
+    spontaneous = find_spontaneous_objects(frames, [track])
+    return {
+        "frozen_frames": frozen_in_motion(frames, track.centroid_px, present),
+        "camera_motion_px": None if not math.isfinite(camera_px) else round(camera_px, 3),
+        "vanishing_events": [{"first_frame": a, "last_frame": b} for a, b in vanishing_runs(track, frames.shape[1:3])],
+        "spontaneous_objects": [{"first_frame": e.start_frame, "last_frame": e.end_frame, "kind": e.kind,
+                                 "centroid_px": [round(float(c), 1) for c in e.centroid_px]} for e in spontaneous],
+    }
+
+
+def frozen_in_motion(frames: np.ndarray, centroid_px: np.ndarray, present: np.ndarray) -> int:
+    """Frames that repeat their predecessor while the object's centroid moves across the repeat."""
+    still = ~changed(frames, FROZEN_MAX_DIFF)
+    count = 0
+    for a, b in runs(still):
+        before, after = a - 1, b + 1
+        while before >= 0 and not present[before]:
+            before -= 1
+        if before < 0 or after >= len(frames) or not present[after]:
+            continue
+        if np.hypot(*(centroid_px[after] - centroid_px[before])) > FROZEN_MIN_MOTION_PX:
+            count += b - a + 1
+    return count
+
+
+def vanishing_runs(track: ObjectTrack, shape_hw: tuple[int, int]) -> list[tuple[int, int]]:
+    """(first, last) frames of gaps inside the track, of >= VANISH_MIN_FRAMES, not next to the image border."""
+    present = track.present
+    seen = np.flatnonzero(present)
+    if len(seen) < 2:
+        return []
+    h, w = shape_hw
+    out = []
+    for a, b in runs(~present[seen[0]:seen[-1] + 1]):
+        a, b = a + seen[0], b + seen[0]
+        if b - a + 1 < VANISH_MIN_FRAMES:
+            continue
+        x0, y0, x1, y1 = track.bbox_px[a - 1]
+        if x0 <= BORDER_MARGIN_PX or y0 <= BORDER_MARGIN_PX or x1 >= w - 1 - BORDER_MARGIN_PX or y1 >= h - 1 - BORDER_MARGIN_PX:
+            continue  # it left through the border and came back: not a vanishing
+        out.append((int(a), int(b)))
+    return out
+
+
+def consistency_line(report: dict) -> str:
+    """One line for the summary, e.g. 'consistency: 0 frozen, camera still (0.08 px), 0 vanishing, 0 spontaneous'."""
+    camera = report["camera_motion_px"]
+    camera_text = "camera motion unknown" if camera is None else (f"camera still ({camera:.2g} px)" if camera < 1.0
+                                                                  else f"camera moves ({camera:.3g} px)")
+    return (f"consistency: {report['frozen_frames']} frozen, {camera_text}, {len(report['vanishing_events'])} vanishing, "
+            f"{len(report['spontaneous_objects'])} spontaneous")
