@@ -38,6 +38,13 @@ def _clip(defect: str | None) -> np.ndarray:
     frames[drawn] = paint_disc(frames[drawn], centres[drawn] + shift[drawn], 6.0, (40, 70, 200))
     if defect == "spontaneous":
         frames[15:] = paint_disc(frames[15:], np.tile([[25.0, 95.0]], (N - 15, 1)), 7.0, (220, 30, 200))
+    if defect == "walker":  # a textured patch (a person) crossing a plain background: the camera does not move
+        frames[:] = 150.0
+        patch = np.where(((yy[:60, :30] // 5) + (xx[:60, :30] // 5)) % 2 == 0, 60.0, 110.0)[..., None]
+        for k in range(N):
+            x = 120 - 2 * k
+            frames[k, 50:110, x:x + 30] = patch[:, :max(0, min(30, w - x))]
+        frames[:] = paint_disc(frames.astype(np.uint8), centres, 6.0, (40, 70, 200))
     frames = np.clip(frames + rng.normal(0, 1.0, frames.shape), 0, 255).astype(np.uint8)
     if defect == "frozen":  # the video repeats frame 13, sensor noise and all, while the ball falls on
         frames[14:19] = frames[13]
@@ -57,6 +64,13 @@ def test_each_defect_is_reported_and_a_clean_clip_has_none(defect, tmp_path):
     if defect == "spontaneous":
         assert c["spontaneous_objects"][0]["first_frame"] in (14, 15, 16)
     assert (c["camera_motion_px"] > 5.0) == (defect == "camera"), c
+
+
+def test_a_person_walking_across_a_plain_background_is_not_camera_motion(tmp_path):
+    path = write_mp4(tmp_path / "clip.mp4", _clip("walker"), FPS, crf=0)
+    c = measure_clip(path, ClipOptions(law="drop", scale_px_per_m=100.0, object="blue")).consistency
+    assert c["camera_motion_px"] is None or c["camera_motion_px"] < 1.0, c
+    assert c["spontaneous_objects"] or c["camera_motion_px"] is None  # the walker is reported, or the camera is unknown
 
 
 def test_consistency_is_in_clip_json_and_on_the_summary_line(tmp_path, capsys):

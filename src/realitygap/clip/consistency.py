@@ -3,7 +3,12 @@
 - frozen frames: frames identical to their predecessor (max difference <= `integrity.FROZEN_MAX_DIFF`
   levels) while the tracked object is displaced across them (its centroid before and after the repeat
   differs by more than `FROZEN_MIN_MOTION_PX`): the object moved, the video did not;
-- camera motion: `integrity.camera_motion_px` with the tracked object's boxes as the object mask;
+- camera motion: frame 0's background corners (Shi-Tomasi, away from the tracked object) followed to each
+  frame with pyramidal Lucas-Kanade; a similarity transform fitted with RANSAC (1 px) is the camera's
+  motion when at least half of the followed corners agree with it and they span at least 40 % of the
+  image's width and height (a camera moves the whole background; a hand or a person moves a part); the statistic is the largest median displacement of the agreeing
+  corners. Where fewer than half the examined frames give such a consensus, the camera motion is unknown
+  (reported as such, not as a number);
 - vanishing: runs of at least `VANISH_MIN_FRAMES` frames inside the track (after it is first seen, before
   it is last seen) where the object is not found, away from the image border (leaving the frame is not
   vanishing);
@@ -16,14 +21,19 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
-from realitygap.measure.integrity import FROZEN_MAX_DIFF, camera_motion_px, changed
+from realitygap.measure.integrity import FROZEN_MAX_DIFF, MAX_CORNERS, MIN_CORNERS, changed
 from realitygap.measure.permanence import runs
 from realitygap.measure.spontaneous import find_spontaneous_objects
 from realitygap.measure.tracking import ObjectTrack
 
 FROZEN_MIN_MOTION_PX = 1.0
+CONSENSUS = 0.5
+"""Least share of the followed background corners that must agree on one similarity transform."""
+MIN_SPREAD = 0.4
+"""... and the agreeing corners must span at least this fraction of the image's width and height."""
 VANISH_MIN_FRAMES = 2
 BORDER_MARGIN_PX = 2
 
@@ -35,7 +45,7 @@ def clip_consistency(frames: np.ndarray, track: ObjectTrack) -> dict:
     for k in np.flatnonzero(track.bbox_px[:, 0] >= 0):
         x0, y0, x1, y1 = (int(v) for v in track.bbox_px[k])
         masks[k, max(y0, 0):y1 + 1, max(x0, 0):x1 + 1] = True
-    camera_px = camera_motion_px(frames, masks, stride=max(1, len(frames) // 60))
+    camera_px = camera_motion_consensus_px(frames, masks, stride=max(1, len(frames) // 60))
     spontaneous = find_spontaneous_objects(frames, [track])
     return {
         "frozen_frames": frozen_in_motion(frames, track.centroid_px, present),
@@ -44,6 +54,34 @@ def clip_consistency(frames: np.ndarray, track: ObjectTrack) -> dict:
         "spontaneous_objects": [{"first_frame": e.start_frame, "last_frame": e.end_frame, "kind": e.kind,
                                  "centroid_px": [round(float(c), 1) for c in e.centroid_px]} for e in spontaneous],
     }
+
+
+def camera_motion_consensus_px(frames: np.ndarray, object_masks: np.ndarray, stride: int = 1) -> float:
+    """Largest camera displacement (px) over the examined frames, NaN where it cannot be told (see the module
+    docstring)."""
+    gray = np.stack([cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames])
+    excluded = cv2.dilate(object_masks[0].astype(np.uint8), np.ones((11, 11), np.uint8)) > 0
+    corners = cv2.goodFeaturesToTrack(gray[0], MAX_CORNERS, qualityLevel=0.01, minDistance=5,
+                                      mask=(~excluded).astype(np.uint8) * 255, blockSize=5)
+    if corners is None or len(corners) < MIN_CORNERS:
+        return math.nan
+    examined, agreed, worst = 0, 0, 0.0
+    for k in range(stride, len(gray), stride):
+        examined += 1
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(gray[0], gray[k], corners, None, winSize=(15, 15), maxLevel=2)
+        ok = status.ravel() == 1
+        if ok.sum() < MIN_CORNERS:
+            continue
+        _, inliers = cv2.estimateAffinePartial2D(corners[ok], moved[ok], method=cv2.RANSAC, ransacReprojThreshold=1.0)
+        if inliers is None or inliers.ravel().mean() < CONSENSUS:
+            continue
+        agreeing = inliers.ravel().astype(bool)
+        spread = np.ptp(corners[ok].reshape(-1, 2)[agreeing], axis=0) / [gray.shape[2], gray.shape[1]]
+        if spread.min() < MIN_SPREAD:  # one moving thing (a hand, a person), not the whole background
+            continue
+        shift = np.linalg.norm(moved[ok].reshape(-1, 2)[agreeing] - corners[ok].reshape(-1, 2)[agreeing], axis=1)
+        worst, agreed = max(worst, float(np.median(shift))), agreed + 1
+    return worst if examined and agreed >= examined / 2 else math.nan
 
 
 def frozen_in_motion(frames: np.ndarray, centroid_px: np.ndarray, present: np.ndarray) -> int:
