@@ -6,9 +6,9 @@
 - camera motion: frame 0's background corners (Shi-Tomasi, away from the tracked object) followed to each
   frame with pyramidal Lucas-Kanade; a similarity transform fitted with RANSAC (1 px) is the camera's
   motion when at least half of the followed corners agree with it and they span at least 40 % of the
-  image's width and height (a camera moves the whole background; a hand or a person moves a part); the statistic is the largest median displacement of the agreeing
-  corners. Where fewer than half the examined frames give such a consensus, the camera motion is unknown
-  (reported as such, not as a number);
+  image's width and height (a camera moves the whole background; a hand or a person moves a part); the
+  statistic is the largest median displacement of the agreeing corners. Where fewer than half the
+  examined frames give such a consensus, the camera motion is unknown (reported as such, not as a number);
 - vanishing: runs of at least `VANISH_MIN_FRAMES` frames inside the track (after it is first seen, before
   it is last seen) where the object is not found, away from the image border (leaving the frame is not
   vanishing);
