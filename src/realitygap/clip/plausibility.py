@@ -21,6 +21,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from realitygap.core.planefit import ClipFit
+from realitygap.runtime.atomic import json_safe
 
 EARTH_G_M_S2 = 9.81
 G_FACTOR = 3.0
@@ -47,7 +48,7 @@ class Implausible:
         return f"{self.reason}; likely {self.likely_cause}; {self.fix}"
 
     def to_json(self) -> dict:
-        return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(self).items()}
+        return json_safe(asdict(self))
 
 
 def check_clip(fit: ClipFit, bounds_of, fps_used: float, rate_from: str) -> list[Implausible]:

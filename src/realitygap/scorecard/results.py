@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from realitygap.runtime.atomic import write_bytes_atomic, write_parquet_atomic
+from realitygap.runtime.atomic import json_safe, write_bytes_atomic, write_parquet_atomic
 
 ALL_SCENARIOS = "all"
 AXES = ("precision", "consistency", "explanative", "efficiency", "distribution", "3i")
@@ -47,8 +47,7 @@ def write_results(rows: list[dict], out_dir: Path, header: dict) -> tuple[Path, 
     out_dir = Path(out_dir)
     parquet = out_dir / RESULTS_PARQUET
     write_parquet_atomic(parquet, pa.Table.from_pylist(rows, schema=SCHEMA))
-    clean = [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()} for row in rows]
-    document = {**header, "columns": SCHEMA.names, "rows": clean}
+    document = {**header, "columns": SCHEMA.names, "rows": json_safe(rows)}
     path = out_dir / RESULTS_JSON
     write_bytes_atomic(path, (json.dumps(document, indent=1, sort_keys=False, allow_nan=False) + "\n").encode())
     return parquet, path
