@@ -3,12 +3,13 @@
 - frozen frames: frames identical to their predecessor (max difference <= `integrity.FROZEN_MAX_DIFF`
   levels) while the tracked object is displaced across them (its centroid before and after the repeat
   differs by more than `FROZEN_MIN_MOTION_PX`): the object moved, the video did not;
-- camera motion: frame 0's background corners (Shi-Tomasi, away from the tracked object) followed to each
-  frame with pyramidal Lucas-Kanade; a similarity transform fitted with RANSAC (1 px) is the camera's
-  motion when at least half of the followed corners agree with it and they span at least 40 % of the
-  image's width and height (a camera moves the whole background; a hand or a person moves a part); the
-  statistic is the largest median displacement of the agreeing corners. Where fewer than half the
-  examined frames give such a consensus, the camera motion is unknown (reported as such, not as a number);
+- camera motion: frame 0's background corners (Shi-Tomasi, away from the tracked object's box grown by 2
+  px, `measure.pipeline.tracked_object_masks`) followed to each frame with pyramidal Lucas-Kanade; a
+  similarity transform fitted with RANSAC (1 px) is the camera's motion when at least half of the followed
+  corners agree with it and they span at least 40 % of the image's width and height (a camera moves the
+  whole background; a hand or a person moves a part); the statistic is the largest median displacement of
+  the agreeing corners. Where fewer than half the examined frames give such a consensus, the camera motion
+  is unknown (reported as such, not as a number);
 - vanishing: runs of at least `VANISH_MIN_FRAMES` frames inside the track (after it is first seen, before
   it is last seen) where the object is not found, away from the image border (leaving the frame is not
   vanishing);
@@ -26,6 +27,7 @@ import numpy as np
 
 from realitygap.measure.integrity import FROZEN_MAX_DIFF, MAX_CORNERS, MIN_CORNERS, changed
 from realitygap.measure.permanence import runs
+from realitygap.measure.pipeline import tracked_object_masks
 from realitygap.measure.spontaneous import find_spontaneous_objects
 from realitygap.measure.tracking import ObjectTrack
 
@@ -41,10 +43,7 @@ BORDER_MARGIN_PX = 2
 def clip_consistency(frames: np.ndarray, track: ObjectTrack) -> dict:
     """The checks of the module docstring on the frames the object was tracked in (pixels of those frames)."""
     present = track.present
-    masks = np.zeros(frames.shape[:3], bool)
-    for k in np.flatnonzero(track.bbox_px[:, 0] >= 0):
-        x0, y0, x1, y1 = (int(v) for v in track.bbox_px[k])
-        masks[k, max(y0, 0):y1 + 1, max(x0, 0):x1 + 1] = True
+    masks = tracked_object_masks([track], frames.shape)
     camera_px = camera_motion_consensus_px(frames, masks, stride=max(1, len(frames) // 60))
     spontaneous = find_spontaneous_objects(frames, [track])
     return {

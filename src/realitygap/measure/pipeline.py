@@ -171,7 +171,7 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     if tracks_out is not None:
         tracks_out.update(tracks_m)
     fits = {**scenario.fit_law(params, tracks_m),
-            **scenario.measure_image(params, rgb, t_s, _object_masks(tracks, rgb.shape), K, T_world_camera)}
+            **scenario.measure_image(params, rgb, t_s, tracked_object_masks(tracks, rgb.shape), K, T_world_camera)}
     truth = scenario.measure_state(params, reference.tables["state"])
     law = {name: q.value for name, q in scenario.declared_law(params).items()}
 
@@ -189,7 +189,7 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
                          math.nan, 0.0, 0.0, method="max frame-to-frame change of (track - law), metres",
                          note="a teleport shows as a jump; smooth deviations from the law do not"))
 
-    object_masks = _object_masks(tracks, rgb.shape)
+    object_masks = tracked_object_masks(tracks, rgb.shape)
     rows.append(measurement_row("camera_motion_px", "px", camera_motion_px(rgb, object_masks), math.nan, 0.0, 0.0,
                      method="largest per-frame median displacement of frame 0's background corners (LK)",
                      note="a steady camera reads < 0.1 px; NaN: fewer than 8 background corners"))
@@ -329,11 +329,12 @@ def _absent_track(name: str, t_s: np.ndarray) -> MeasuredTrack:
                          sigma_m=np.full((len(t), 3), np.nan))
 
 
-def _object_masks(tracks, shape) -> np.ndarray:
+def tracked_object_masks(tracks, shape) -> np.ndarray:
     """(T, H, W) bool: each tracked object's bounding box, 2 px wider (pixels not to read as background)."""
     masks = np.zeros(shape[:3], bool)
     for track in tracks:
-        for frame, (x0, y0, x1, y1) in enumerate(track.bbox_px):
+        for frame, box in enumerate(track.bbox_px):
+            x0, y0, x1, y1 = (int(v) for v in box)  # the clip's contrast tracker gives float boxes
             if x0 >= 0:
                 masks[frame, max(y0 - 2, 0): y1 + 3, max(x0 - 2, 0): x1 + 3] = True
     return masks
