@@ -19,6 +19,7 @@ each label recorded:
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,15 +64,13 @@ class EpisodeExamples:
     def to_arrays(self) -> dict[str, np.ndarray]:
         arrays = {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
         arrays["info"] = np.array([self.source, self.episode_id, self.scenario, self.label_provenance])
-        arrays["params"] = np.array([repr(sorted(self.params.items()))])
+        arrays["params"] = np.array([json.dumps(self.params, sort_keys=True)])
         return arrays
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "EpisodeExamples":
-        import ast
-
         source, episode_id, scenario, provenance = (str(v) for v in arrays["info"])
-        params = dict(ast.literal_eval(str(arrays["params"][0])))
+        params = json.loads(str(arrays["params"][0]))
         optional = {k: arrays[k] for k in ("depth_m", "position_camera_m") if k in arrays}  # other keys: bookkeeping
         return cls(source, episode_id, scenario, params, arrays["t_s"], arrays["frames"], arrays["centre"],
                    arrays["box"], provenance, arrays["track"], **optional)

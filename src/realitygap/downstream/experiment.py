@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
 EXAMPLES_DIR = "examples"
+EXAMPLES_FORMAT = 2
+"""Version of the cached example files (2: parameters as JSON); a file of another version is extracted again."""
 SENSORS = ("rgb", "depth", "segmentation")
 """The rig of the planned contexts (annotations and state come with segmentation)."""
 
@@ -100,11 +102,14 @@ def extract_all(root: Path, out_dir: Path, config: DownstreamConfig, train: dict
 
 
 def examples_current(root: Path, out_dir: Path, source: str, episode_id: str) -> bool:
-    """True when the cached examples were extracted from the episode as it is now (same episode.json)."""
+    """True when the cached examples were extracted, in this version's format, from the episode as it is now
+    (same episode.json)."""
     path = examples_path(out_dir, source, episode_id)
     if not path.is_file():
         return False
     with np.load(path, allow_pickle=False) as arrays:
+        if "examples_format" not in arrays or int(arrays["examples_format"][0]) != EXAMPLES_FORMAT:
+            return False
         recorded = str(arrays["episode_sha256"][0]) if "episode_sha256" in arrays else ""
     return recorded == sha256_file(episode_dir(Path(root), source, episode_id) / EPISODE_JSON)
 
@@ -123,7 +128,8 @@ def _extract_task(task: tuple[str, str, str, str]) -> str:
     measured = tracks_path(Path(root) / MEASUREMENTS_DIR / source / f"{eid}.parquet")
     examples = extract_examples(folder, measured)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **examples.to_arrays(), episode_sha256=np.array([sha256_file(folder / EPISODE_JSON)]))
+    np.savez_compressed(buffer, **examples.to_arrays(), episode_sha256=np.array([sha256_file(folder / EPISODE_JSON)]),
+                        examples_format=np.array([EXAMPLES_FORMAT]))
     path = examples_path(Path(out_dir), source, eid)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, buffer.getvalue())

@@ -79,8 +79,8 @@ def train(x: np.ndarray, y: np.ndarray, kind: str, settings: TrainSettings, seed
     axes = (0,) if kind == "mlp" else (0, 2, 3)
     x_mean = x.mean(axis=axes, keepdims=True)[0].astype(np.float32)
     x_std = (x.std(axis=axes, keepdims=True)[0] + 1e-3).astype(np.float32)
-    y_mean = np.nan_to_num(np.nanmean(np.where(np.isfinite(y), y, np.nan), axis=0)).astype(np.float32)
-    y_std = (np.nan_to_num(np.nanstd(np.where(np.isfinite(y), y, np.nan), axis=0)) + 1e-3).astype(np.float32)
+    y_mean = np.nan_to_num(np.nanmean(y, axis=0)).astype(np.float32)  # unknown targets are NaN
+    y_std = (np.nan_to_num(np.nanstd(y, axis=0)) + 1e-3).astype(np.float32)
     xs = torch.from_numpy(((x - x_mean) / x_std).astype(np.float32))
     ys = torch.from_numpy(np.nan_to_num((y - y_mean) / y_std).astype(np.float32))
     known = torch.from_numpy(np.isfinite(y).astype(np.float32))

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ from realitygap.downstream.plan import DownstreamConfig, generators
 from realitygap.downstream.summary import exchange_rates, summarise
 from realitygap.downstream.tasks import FORECAST_S, TASKS
 from realitygap.episode.dataset import ensure_writable_dir
-from realitygap.runtime.atomic import write_json_atomic, write_parquet_atomic
+from realitygap.runtime.atomic import json_safe, write_json_atomic, write_parquet_atomic
 from realitygap.runtime.errors import InputError
 from realitygap.runtime.progress import Stage
 
@@ -86,19 +85,10 @@ def run_downstream(dataset: Path, out_dir: Path, config: DownstreamConfig, worke
 
         scoring = Stage(progress, "score and correlate", 1)
         started = time.perf_counter()
-        document["validity"] = predictive_validity(dataset, summary, config, seed)
+        document["validity"] = predictive_validity(dataset, summary, config, seed,
+                                                   [eid for ids in train.values() for eid in ids])
         document["wall_s"]["score and correlate"] = round(time.perf_counter() - started, 1)
         scoring.advance()
     write_json_atomic(out_dir / DOWNSTREAM_JSON, json_safe(document))
     return document
 
-
-def json_safe(value):
-    """`value` with every non-finite float replaced by None (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value

@@ -98,29 +98,26 @@ def exchange_rates(summary: list[dict], sizes: tuple[float, ...]) -> list[dict]:
     """Per curve source and task: source episodes needed to match ground truth trained on all N, over N."""
     by = {(r["kind"], r["source"], r["task"], r["amount"]): r["error"] for r in summary}
     out = []
-    for (kind, source, task, amount), _ in sorted(by.items()):
-        if kind != "size" or source == REFERENCE_SOURCE or amount != min(sizes):
-            continue
-        fractions = sorted(set(sizes) | {1.0})
-        curve = np.array([by.get(("size", source, task, f), by.get(("transfer", source, task, 1.0), math.nan)) if f < 1
-                          else by.get(("transfer", source, task, 1.0), math.nan) for f in fractions])
+    for source, task in sorted({(s, t) for kind, s, t, _ in by if kind == "size" and s != REFERENCE_SOURCE}):
+        fractions = sorted(f for f in set(sizes) if f < 1.0) + [1.0]
+        curve = np.array([by.get(("size", source, task, f), math.nan) for f in fractions[:-1]]
+                         + [by.get(("transfer", source, task, 1.0), math.nan)])
         target = by.get(("transfer", REFERENCE_SOURCE, task, 1.0), math.nan)
         out.append({"source": source, "task": task, **exchange_rate(np.array(fractions), curve, target)})
     return out
 
 
 def exchange_rate(fractions: np.ndarray, errors: np.ndarray, target: float) -> dict:
-    """Fraction of N at which the error curve (decreasing in general) reaches `target` (log-linear)."""
+    """Fraction of N at which the error curve first reaches `target` (log-linear between the points around it)."""
     ok = np.isfinite(errors)
     if not ok.any() or not math.isfinite(target):
         return {"rate": math.nan, "bound": "none"}
     f, e = fractions[ok], errors[ok]
-    if e[-1] > target and e.min() > target:
+    reached = np.flatnonzero(e <= target)
+    if not reached.size:
         return {"rate": float(f[-1]), "bound": "lower"}
-    if e[0] <= target:
+    j = int(reached[0])
+    if j == 0:
         return {"rate": float(f[0]), "bound": "upper"}
-    for i in range(len(f) - 1):
-        if e[i] > target >= e[i + 1]:
-            w = (e[i] - target) / (e[i] - e[i + 1])
-            return {"rate": float(np.exp(np.log(f[i]) + w * (np.log(f[i + 1]) - np.log(f[i])))), "bound": "estimate"}
-    return {"rate": float(f[int(np.argmin(e))]), "bound": "lower"}
+    w = (e[j - 1] - target) / (e[j - 1] - e[j])
+    return {"rate": float(np.exp(np.log(f[j - 1]) + w * (np.log(f[j]) - np.log(f[j - 1])))), "bound": "estimate"}

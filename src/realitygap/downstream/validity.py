@@ -114,14 +114,10 @@ def ridge_fit(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
 
 
 def predictive_validity(dataset: Path, summary: list[dict], config: DownstreamConfig, seed: int,
-                        train_ids: list[str] | None = None) -> dict:
-    """The validity block of downstream.json (see the module docstring)."""
+                        train_ids: list[str]) -> dict:
+    """The validity block of downstream.json (see the module docstring); `train_ids`: the train contexts the
+    sources were trained (and are scored) on."""
     family = [s for s in config.sources if s != REFERENCE_SOURCE]
-    if train_ids is None:
-        from realitygap.downstream.experiment import plan_episodes
-
-        _, train, _ = plan_episodes(config)
-        train_ids = [e for ids in train.values() for e in ids]
     scores = family_scores(Path(dataset), family, train_ids, seed)
     quality = np.array([downstream_quality(summary, s) for s in family])
     names = [a[0] for a in AXES] + ["3i", WEAKEST]
