@@ -100,7 +100,8 @@ def test_drop_with_late_distractor_stops_where_the_residual_jumps(drop_render):
     offset[k, 1] = 0.0
     painted = paint_disc(clip, ball + offset, r, colour)
     result = measure_clip(_mp4(painted, 60, "distractor.mp4"), ClipOptions(law="drop", scale_px_per_m=px_per_m, object="blue"))
-    assert any("residual jumps" in n for n in result.fit.notes), result.fit.notes
+    # the merged silhouette (twice the ball's area) is not measured; or its pull shows in the residual
+    assert any("residual jumps" in n or "merged with another object" in n for n in result.fit.notes), result.fit.notes
     assert result.fit.window["last_frame"] < impact - 2
     assert abs(result.fit.quantities["g_m_s2"].value / G - 1) < G_KNOWN_SCALE
 
@@ -223,7 +224,7 @@ def test_dark_object_on_dark_background_analytic_g_in_pixels():
     g_px = 400.0
     frames = painted_fall(36, 60, g_px)
     result = measure_clip(_mp4(frames, 60, "dark.mp4", crf=18), ClipOptions(law="drop", scale_px_per_m=1.0))
-    assert "contrast" in result.object_method  # grey on grey: the colour model cannot separate it
+    assert "silhouette" in result.object_method  # grey on grey: the colour model cannot separate it
     assert abs(result.fit.quantities["g_m_s2"].value / g_px - 1) < G_KNOWN_SCALE
 
 

@@ -85,8 +85,13 @@ def camera_motion_consensus_px(frames: np.ndarray, object_masks: np.ndarray, str
 
 def frozen_in_motion(frames: np.ndarray, centroid_px: np.ndarray, present: np.ndarray) -> int:
     """Frames that repeat their predecessor while the object's centroid moves across the repeat."""
+    return int(frozen_mask(frames, centroid_px, present).sum())
+
+
+def frozen_mask(frames: np.ndarray, centroid_px: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """(T,) bool: the frames of `frozen_in_motion` (an object at rest in a still video repeats legitimately)."""
     still = ~changed(frames, FROZEN_MAX_DIFF)
-    count = 0
+    out = np.zeros(len(frames), bool)
     for a, b in runs(still):
         before, after = a - 1, b + 1
         while before >= 0 and not present[before]:
@@ -94,8 +99,8 @@ def frozen_in_motion(frames: np.ndarray, centroid_px: np.ndarray, present: np.nd
         if before < 0 or after >= len(frames) or not present[after]:
             continue
         if np.hypot(*(centroid_px[after] - centroid_px[before])) > FROZEN_MIN_MOTION_PX:
-            count += b - a + 1
-    return count
+            out[a:b + 1] = True
+    return out
 
 
 def vanishing_runs(track: ObjectTrack, shape_hw: tuple[int, int]) -> list[tuple[int, int]]:

@@ -22,10 +22,14 @@ touches the border, with the object gone afterwards).
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-from realitygap.measure.colour_model import learn_colour_model
+from realitygap.measure.colour_model import hue_deg, hue_distance, learn_colour_model
 from realitygap.measure.tracking import GONE, PRESENT, ObjectSeed, ObjectTrack, TrackerConfig, track_objects
 from realitygap.runtime.errors import InputError
 from realitygap.scenarios.world import COLOURS_RGBA
@@ -39,6 +43,26 @@ AUTO_FRAMES = 40
 MIN_EXCURSION_RADII = 1.0
 """A moving object's track must leave its start by at least this many of its radii."""
 BORDER_PX = 1
+LINK_GATE_DIAGONALS = 0.08
+"""A blob continues a chain when it is within this fraction of the image diagonal (or 3 radii) of the
+chain's constant-velocity prediction."""
+MAX_GAP_FRAMES = 3
+"""A chain survives this many frames without a blob (an occlusion, a missed detection)."""
+THIN_FRACTION = 0.6
+"""Parts of a silhouette thinner than this fraction of its radius are not the object (`compact_part`)."""
+CONTRAST_BLUR_PX = 1.0
+MIN_SMOOTH_CONTRAST = 8.0
+"""Least smoothed |frame - background| (8-bit levels, Euclidean over channels) of a silhouette pixel."""
+PARTIAL_SHORTFALL = 0.15
+"""A silhouette this much smaller than the object's whole size (area) is partly hidden: not measured."""
+MIN_ARC_POINTS = 5
+ARC_TOLERANCE_RADII = 0.25
+ARC_DOWN_DEG = 45.0
+"""Selection only (the fit checks gravity's direction against 30 deg): an arc bending more than this from
+the image's down is not a free flight seen by a roughly upright camera."""
+HUE_TOLERANCE_DEG = 30.0
+MIN_CLIP_CHROMA = 12.0
+GREY_LUMA_TOLERANCE = 40.0
 
 
 def parse_colour(spec: str) -> np.ndarray:
@@ -59,72 +83,246 @@ def parse_colour(spec: str) -> np.ndarray:
     return np.asarray(rgb, float) / 255.0
 
 
-def track_clip_object(frames: np.ndarray, t_s: np.ndarray, object_spec: str,
-                      config: TrackerConfig = TrackerConfig()) -> tuple[ObjectTrack, str]:
-    """The measured object's track and how it was found (one line)."""
-    if object_spec.strip().lower() != "auto":
-        rgb = parse_colour(object_spec)
-        try:
-            track = track_objects(frames, t_s, [ObjectSeed(name="object", rgb=rgb)], config)[0]
-        except ValueError:
-            raise InputError(f"no object of colour {object_spec!r} is visible in the first frame") from None
-        return track, f"colour {object_spec} (colour-model tracker seeded on frame 0)"
-    background = _background(frames)
-    mask = find_moving_object(frames, background)
-    if colour_separable(frames[0], mask, config):
-        return track_objects(frames, t_s, [ObjectSeed(name="object", mask=mask)], config)[0], \
-            "auto: the most coherently moving object, tracked by its colour"
-    return track_by_contrast(frames, t_s, mask, background), \
-        "auto: the most coherently moving object, tracked by contrast against the background (colour not separable)"
+def track_clip_object(frames: np.ndarray, t_s: np.ndarray, object_spec: str, motion: str = "",
+                      config: TrackerConfig = TrackerConfig()) -> tuple[ObjectTrack, str, int]:
+    """The measured object's track, how it was found (one line) and the frame it was found on. `motion` is the law's
+    `ScenarioSpec.clip_motion` ('free_flight', 'oscillation' or '': any coherent motion)."""
+    rgb = None if object_spec.strip().lower() == "auto" else parse_colour(object_spec)
+    background = clip_background(frames)
+    tracklet, seed_frame, mask = find_object(frames, t_s, background, motion, rgb)
+    what = f"colour {object_spec}" if rgb is not None else "auto"
+    why = {"free_flight": "the moving object whose path is a free flight",
+           "oscillation": "the moving object that swings back and forth"}.get(motion, "the most coherently moving object")
+    by_colour = colour_separable(frames[seed_frame], mask, config)
+    forward = _track_from(frames[seed_frame:], t_s[seed_frame:], mask, background, by_colour, config)
+    track = dataclasses.replace(forward, t_s=np.asarray(t_s, float)) if seed_frame == 0 else forward
+    if seed_frame > 0:  # back in time from the seed: the held or entering phase before the motion
+        backward = _track_from(frames[seed_frame::-1], t_s[seed_frame::-1], mask, background, by_colour, config)
+        track = _join_tracks(backward, forward, t_s)
+    first = np.flatnonzero(track.present)
+    start = f"found at frame {seed_frame}, seen from frame {int(first[0])}" if len(first) and first[0] else "from the first frame"
+    how = "tracked by its colour" if by_colour else "tracked by its silhouette against the background (colour not separable)"
+    return track, f"{what}: {why}, {how} {start}", seed_frame
 
 
-def find_moving_object(frames: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
-    """Frame-0 mask (H, W) of the most coherently moving object; InputError when nothing moves."""
-    background = _background(frames) if background is None else background
+def _track_from(frames: np.ndarray, t_s: np.ndarray, mask: np.ndarray, background: np.ndarray, by_colour: bool,
+                config: TrackerConfig) -> ObjectTrack:
+    """The object seeded by `mask` on frames[0] tracked through `frames` (forward, or reversed with
+    decreasing t_s: the constant-velocity predictions work either way)."""
+    if by_colour:
+        return track_objects(frames, np.abs(t_s - t_s[0]), [ObjectSeed(name="object", mask=mask)], config)[0]
+    return track_by_contrast(frames, np.abs(t_s - t_s[0]), mask, background)
+
+
+@dataclass(frozen=True)
+class Tracklet:
+    """A chain of foreground blobs over frames: frame indices, centroids (n, 2) in full-resolution px,
+    areas (n,) in grid cells, and the blobs' labels in the grid's label images."""
+
+    frame: np.ndarray
+    centroid_px: np.ndarray
+    area: np.ndarray
+    label: np.ndarray
+
+    @property
+    def radius_cells(self) -> float:
+        return float(np.sqrt(np.median(self.area) / np.pi))
+
+
+def find_object(frames: np.ndarray, t_s: np.ndarray, background: np.ndarray, motion: str = "",
+                rgb: np.ndarray | None = None) -> tuple[Tracklet, int, np.ndarray]:
+    """(tracklet, seed frame, seed mask (H, W) on that frame) of the measured object: the foreground
+    blobs of every frame (of colour `rgb` by hue where given) are chained frame to frame
+    (`link_tracklets`) and the chain that best shows `motion` wins (`motion_score`): hands, people
+    and rolling balls do not fall along a parabola. The seed frame is where its motion starts (the
+    first frame of its first free-flight arc: after a release, after an entry) or the first after it where
+    the blob has its typical size (not a fragment split off, not merged with another). InputError when nothing
+    moves (or nothing of that colour)."""
     T, H, W = frames.shape[:3]
     stride = max(1, int(np.ceil(max(H, W) / AUTO_GRID_PX)))
-    picks = np.unique(np.linspace(0, T - 1, min(T, AUTO_FRAMES)).round().astype(int))
     threshold = _threshold(frames, background)
     small_bg = background[::stride, ::stride].astype(np.int16)
     min_area = max(3, int(12 / stride**2))
-    per_frame = []
-    for t in picks:
-        fg = _foreground(frames[t, ::stride, ::stride], small_bg, threshold)
-        n, labels, stats, cents = cv2.connectedComponentsWithStats(fg.view(np.uint8), connectivity=8)
+    blobs, label_images = [], []
+    for t in range(T):
+        small = frames[t, ::stride, ::stride]
+        if rgb is None:
+            candidates = _foreground(small, small_bg, threshold)
+        else:  # the named colour alone: no background needed (a moving camera, an object present throughout)
+            candidates = cv2.morphologyEx(colour_match(small, rgb).view(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        n, labels, stats, cents = cv2.connectedComponentsWithStats(candidates.view(np.uint8), connectivity=8)
         keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
-        per_frame.append([(cents[i], float(stats[i, cv2.CC_STAT_AREA]), i, labels) for i in keep])
-    if not per_frame or not per_frame[0]:
-        raise InputError("no moving object found: nothing in the first frame differs from the clip's background")
-    diag = float(np.hypot(H, W)) / stride
-    best, best_score = None, 0.0
-    for start in per_frame[0]:
-        chain, here = [start[0]], start[0]
-        radius = np.sqrt(start[1] / np.pi)
-        for comps in per_frame[1:]:
-            if not comps:
-                continue
-            d = [np.hypot(*(c[0] - here)) for c in comps]
-            k = int(np.argmin(d))
-            if d[k] > 0.25 * diag:
-                continue
-            here = comps[k][0]
-            chain.append(here)
-        excursion = float(np.max(np.hypot(*(np.array(chain) - start[0]).T)))
-        if excursion < max(MIN_EXCURSION_RADII * radius, 2.0):
-            continue
-        score = len(chain) * min(excursion, 0.5 * diag)
-        if score > best_score:
-            best, best_score = start, score
-    if best is None:
-        raise InputError("no moving object found: nothing in the clip moves by more than its own size")
-    _, _, label, labels = best
-    coarse = cv2.resize((labels == label).view(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST)
+        blobs.append([(cents[i] * stride + (stride - 1) / 2, float(stats[i, cv2.CC_STAT_AREA]), i) for i in keep])
+        label_images.append(labels)
+    if not any(blobs):
+        raise InputError("no moving object found: nothing in the clip differs from its background" if rgb is None else
+                         "no object of that colour (by hue) is visible in the clip")
+    diag = float(np.hypot(H, W))
+    tracklets = link_tracklets(blobs, diag, stride)
+    scored = [(motion_score(tr, t_s, motion, stride, diag), tr) for tr in tracklets]
+    scored = [(s, tr) for s, tr in scored if s[0] > 0]
+    if not scored and motion:  # none shows the law: the most coherent mover, for the fit to judge
+        scored = [(s, tr) for s, tr in ((motion_score(tr, t_s, "", stride, diag), tr) for tr in tracklets) if s[0] > 0]
+    if not scored:
+        raise InputError("no moving object found: nothing in the clip moves by more than its own size"
+                         + ("" if rgb is None else " with that colour (by hue)")
+                         + ": choose it with --object COLOUR or --roi, or the frames with --frames a:b")
+    (score, start), best = max(scored, key=lambda st: st[0][0])
+    typical = np.abs(np.log(best.area / np.median(best.area))) < math.log(1.3)  # not a fragment, not a merge
+    later = np.flatnonzero(typical[start:])
+    seed = int(best.frame[start + (int(later[0]) if len(later) else 0)])
+    start = int(np.searchsorted(best.frame, seed))
+    coarse = cv2.resize((label_images[seed] == best.label[start]).view(np.uint8), (W, H), interpolation=cv2.INTER_NEAREST)
     grown = cv2.dilate(coarse, np.ones((2 * stride + 3, 2 * stride + 3), np.uint8)).astype(bool)
-    fine = _foreground(frames[0], background.astype(np.int16), threshold) & grown
+    fine = _foreground(frames[seed], background.astype(np.int16), threshold) & grown & ~shadow_pixels(frames[seed], background)
     n, labels_f, stats, _ = cv2.connectedComponentsWithStats(fine.view(np.uint8), connectivity=8)
-    if n < 2:
-        return coarse.astype(bool)
-    return labels_f == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    mask = coarse.astype(bool) if n < 2 else labels_f == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    return best, seed, compact_part(_fill_holes(mask))
+
+
+def shadow_pixels(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(H, W) bool: where `frame` is the background darkened by one gain in all channels (0.3 <= gain < 0.95,
+    the channels' gains within 0.12 of each other, as `measure.spontaneous` reads shadows): a shadow, not
+    the object (a neutral grey object darker than a neutral background reads as one too)."""
+    gain = frame.astype(np.float32) / np.maximum(background, 1).astype(np.float32)
+    high, low = gain.max(axis=2), gain.min(axis=2)
+    return (low >= 0.3) & (high < 0.95) & (high - low < 0.12)
+
+
+def compact_part(mask: np.ndarray) -> np.ndarray:
+    """The body of a silhouette without what hangs off it thinner than `THIN_FRACTION` of its radius (a
+    pendulum's rod or string, a hand's fingers): opened with a disc of that diameter, largest component."""
+    kernel = _thin_kernel(mask.sum())
+    if kernel is None:
+        return mask
+    opened = cv2.morphologyEx(mask.view(np.uint8), cv2.MORPH_OPEN, kernel)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
+    return mask if n < 2 else labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def _thin_kernel(area_px: float) -> np.ndarray | None:
+    size = int(round(THIN_FRACTION * math.sqrt(area_px / math.pi))) | 1
+    return None if size < 3 else cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+
+
+def find_moving_object(frames: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
+    """Frame-0 mask (H, W) of the most coherently moving object present on frame 0; InputError when
+    nothing moves."""
+    background = clip_background(frames) if background is None else background
+    t_s = np.arange(len(frames), dtype=float)
+    _, seed, mask = find_object(frames, t_s, background)
+    if seed != 0:
+        raise InputError("no moving object found in the first frame")
+    return mask
+
+
+def link_tracklets(blobs: list[list[tuple[np.ndarray, float, int]]], diag_px: float, stride: int = 1) -> list[Tracklet]:
+    """Chain blobs (per frame: (centroid px, area in grid cells of `stride` px, label)) into tracklets by a constant-velocity
+    prediction and an optimal assignment (scipy's linear_sum_assignment) gated at
+    max(3 radii, `LINK_GATE_DIAGONALS` of the image diagonal); a chain unmatched for more than
+    `MAX_GAP_FRAMES` frames ends."""
+    from scipy.optimize import linear_sum_assignment
+
+    active: list[dict] = []
+    done: list[dict] = []
+    for t, comps in enumerate(blobs):
+        matched_tracks, matched_comps = set(), set()
+        if active and comps:
+            cost = np.full((len(active), len(comps)), 1e9)
+            for a, tr in enumerate(active):
+                gap = t - tr["frame"][-1]
+                predicted = tr["centroid"][-1] + tr["velocity"] * gap
+                radius = np.sqrt(tr["area"][-1] / np.pi)
+                gate = max(3 * radius * stride, LINK_GATE_DIAGONALS * diag_px)
+                for c, (centre, _, _) in enumerate(comps):
+                    d = float(np.hypot(*(centre - predicted)))
+                    if d <= gate:
+                        cost[a, c] = d
+            rows, cols = linear_sum_assignment(cost)
+            for a, c in zip(rows, cols):
+                if cost[a, c] >= 1e9:
+                    continue
+                tr, (centre, area, label) = active[a], comps[c]
+                gap = t - tr["frame"][-1]
+                tr["velocity"] = (centre - tr["centroid"][-1]) / gap
+                for key, value in (("frame", t), ("centroid", centre), ("area", area), ("label", label)):
+                    tr[key].append(value)
+                matched_tracks.add(a)
+                matched_comps.add(c)
+        still = []
+        for a, tr in enumerate(active):
+            (still if a in matched_tracks or t - tr["frame"][-1] <= MAX_GAP_FRAMES else done).append(tr)
+        active = still
+        for c, (centre, area, label) in enumerate(comps):
+            if c not in matched_comps:
+                active.append({"frame": [t], "centroid": [centre], "area": [area], "label": [label],
+                               "velocity": np.zeros(2)})
+    return [Tracklet(np.array(tr["frame"]), np.array(tr["centroid"], float), np.array(tr["area"], float),
+                     np.array(tr["label"])) for tr in done + active if len(tr["frame"]) >= 3]
+
+
+def motion_score(tracklet: Tracklet, t_s: np.ndarray, motion: str, stride: int, diag_px: float) -> tuple[float, int]:
+    """(score, index of the frame where the motion starts) of a tracklet for `motion` (0: not that motion).
+
+    free_flight: frames in parabolic arcs (`free_flight_arcs`); oscillation: frames times the number
+    of turning points (at least two) of the motion along its main axis, each a swing larger than the
+    object's radius; otherwise frames times the largest excursion from the start (at least one radius)."""
+    centre = tracklet.centroid_px
+    radius = max(tracklet.radius_cells * stride, 1.0)
+    excursion = float(np.max(np.hypot(*(centre - centre[0]).T)))
+    if excursion < max(MIN_EXCURSION_RADII * radius, 2.0 * stride):
+        return 0.0, 0
+    if motion == "free_flight":
+        arcs = free_flight_arcs(np.asarray(t_s, float)[tracklet.frame], centre, radius, stride)
+        return (float(sum(b - a for a, b in arcs)), arcs[0][0]) if arcs else (0.0, 0)
+    if motion == "oscillation":
+        axis = np.linalg.svd(centre - centre.mean(axis=0), full_matrices=False)[2][0]
+        s = (centre - centre.mean(axis=0)) @ axis
+        turns = _turning_points(s, radius)
+        return (float(len(s) * min(turns, 6)), 0) if turns >= 2 else (0.0, 0)
+    return float(len(centre) * min(excursion, 0.5 * diag_px)), 0
+
+
+def free_flight_arcs(t_s: np.ndarray, centre_px: np.ndarray, radius_px: float, stride: int) -> list[tuple[int, int]]:
+    """Index windows [a, b) of at least `MIN_ARC_POINTS` points on one parabola per image axis (rms
+    residual at most max(`ARC_TOLERANCE_RADII` radii, one grid cell)) whose acceleration points
+    within `ARC_DOWN_DEG` of the image's down and bends the path by at least a quarter radius (a thing
+    held, carried or rolling does not)."""
+    n = len(t_s)
+    tolerance = max(ARC_TOLERANCE_RADII * radius_px, float(stride))
+    arcs, a = [], 0
+    while a <= n - MIN_ARC_POINTS:
+        b = a + MIN_ARC_POINTS
+        if _arc_rms(t_s[a:b], centre_px[a:b]) > tolerance:
+            a += 1
+            continue
+        while b < n and _arc_rms(t_s[a:b + 1], centre_px[a:b + 1]) <= tolerance:
+            b += 1
+        coeff = _arc_coefficients(t_s[a:b], centre_px[a:b])
+        acc = 2 * coeff[2]
+        duration = t_s[b - 1] - t_s[a]
+        bend = float(np.hypot(*acc)) * duration**2 / 8
+        down = math.degrees(math.atan2(abs(acc[0]), acc[1])) if acc[1] > 0 else 180.0
+        if down <= ARC_DOWN_DEG and bend >= 0.25 * radius_px:
+            arcs.append((a, b))
+            a = b
+        else:
+            a += 1
+    return arcs
+
+
+def colour_match(frame: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """Pixels (H, W) that a user would call colour `rgb` ((3,) in [0, 1]) in real footage: hue within
+    `HUE_TOLERANCE_DEG` and chroma at least `MIN_CLIP_CHROMA` levels for a chromatic colour (real
+    colours are desaturated and white-balanced away from the name, their hue survives); for a grey
+    one, luma within `GREY_LUMA_TOLERANCE` levels and little chroma."""
+    f = frame.astype(np.float32)
+    chroma = f.max(axis=2) - f.min(axis=2)
+    target = np.asarray(rgb, np.float32) * 255
+    if float(target.max() - target.min()) >= 0.15 * 255:
+        return (hue_distance(hue_deg(f), hue_deg(target)) <= HUE_TOLERANCE_DEG) & (chroma >= MIN_CLIP_CHROMA)
+    luma = f @ np.array([0.299, 0.587, 0.114], np.float32)
+    return (np.abs(luma - float(target @ np.array([0.299, 0.587, 0.114]))) <= GREY_LUMA_TOLERANCE) & (chroma < 40)
 
 
 def colour_separable(frame0: np.ndarray, mask: np.ndarray, config: TrackerConfig = TrackerConfig()) -> bool:
@@ -141,21 +339,37 @@ def colour_separable(frame0: np.ndarray, mask: np.ndarray, config: TrackerConfig
 
 
 def track_by_contrast(frames: np.ndarray, t_s: np.ndarray, mask0: np.ndarray, background: np.ndarray) -> ObjectTrack:
-    """Track the object seeded by `mask0` as the foreground component (|frame - background|) nearest its
-    constant-velocity prediction; centroid weighted by the contrast. sigma_px = 1 / sqrt(12 pi r) px."""
+    """Track the object seeded by `mask0` by its silhouette against the background.
+
+    Contrast = |frame - background| (Euclidean over the channels) of the difference smoothed by a Gaussian
+    of `CONTRAST_BLUR_PX` (a dim object in sensor noise stays one blob); foreground = contrast >=
+    max(`MIN_SMOOTH_CONTRAST`, 6 x its robust noise on frame 0). Per frame the component nearest the
+    constant-velocity prediction, holes filled, is the silhouette; each pixel weighs min(1, contrast /
+    the silhouette's median inner contrast) (edges by their coverage; a specular highlight or a bright
+    print counts once, not by its brightness); centroid and area (sum of weights) from those weights.
+    sigma_px = 1 / sqrt(12 pi r) px."""
     T, H, W = frames.shape[:3]
-    threshold = _threshold(frames, background)
-    bg = background.astype(np.int16)
+    bg = background.astype(np.float32)
+
+    def contrast_of(frame):
+        diff = cv2.GaussianBlur(frame.astype(np.float32) - bg, (0, 0), CONTRAST_BLUR_PX)
+        return np.sqrt((diff**2).sum(axis=2))
+
+    first = cv2.GaussianBlur(frames[0].astype(np.float32) - bg, (0, 0), CONTRAST_BLUR_PX)[::4, ::4]
+    noise = 1.4826 * float(np.median(np.abs(first - np.median(first))))
+    threshold = max(MIN_SMOOTH_CONTRAST, 6.0 * noise * math.sqrt(3))
     ys, xs = np.nonzero(mask0)
     centre, velocity, last_t = np.array([xs.mean(), ys.mean()]), np.zeros(2), float(t_s[0])
     area_ref = float(mask0.sum())
     state = np.full(T, GONE, np.int8)
     centroid, bbox = np.full((T, 2), np.nan), np.full((T, 4), -1.0)
     area, radius, sigma, fraction = np.zeros(T), np.full(T, np.nan), np.full(T, np.nan), np.full(T, np.nan)
+    k3 = np.ones((3, 3), np.uint8)
+    thin = _thin_kernel(area_ref)
+    thin = k3 if thin is None else thin
     for t in range(T):
-        contrast = np.abs(frames[t].astype(np.int16) - bg).max(axis=2)
-        fg = (contrast >= threshold).view(np.uint8)
-        fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        contrast = contrast_of(frames[t])
+        fg = cv2.morphologyEx((contrast >= threshold).view(np.uint8), cv2.MORPH_OPEN, thin)  # no rod, no string
         n, labels, stats, cents = cv2.connectedComponentsWithStats(fg, connectivity=8)
         if n < 2:
             continue
@@ -170,8 +384,11 @@ def track_by_contrast(frames: np.ndarray, t_s: np.ndarray, mask0: np.ndarray, ba
             continue
         label = big[k]
         s = stats[label]
-        sel = labels[s[1]:s[1] + s[3], s[0]:s[0] + s[2]] == label
-        w = np.where(sel, contrast[s[1]:s[1] + s[3], s[0]:s[0] + s[2]], 0).astype(np.float64)
+        sel = _fill_holes(labels[s[1]:s[1] + s[3], s[0]:s[0] + s[2]] == label)
+        patch = contrast[s[1]:s[1] + s[3], s[0]:s[0] + s[2]].astype(np.float64)
+        inner = cv2.erode(sel.view(np.uint8), k3).astype(bool)
+        full = float(np.median(patch[inner if inner.sum() >= 4 else sel]))
+        w = np.where(sel, np.minimum(patch / max(full, 1.0), 1.0), 0.0)
         yy, xx = np.mgrid[s[1]:s[1] + s[3], s[0]:s[0] + s[2]]
         c = np.array([(w * xx).sum() / w.sum(), (w * yy).sum() / w.sum()])
         if t > 0 and state[t - 1] == PRESENT and t_s[t] > last_t:
@@ -179,12 +396,33 @@ def track_by_contrast(frames: np.ndarray, t_s: np.ndarray, mask0: np.ndarray, ba
         centre, last_t = c, float(t_s[t])
         state[t], centroid[t] = PRESENT, c
         bbox[t] = (s[0], s[1], s[0] + s[2] - 1, s[1] + s[3] - 1)
-        area[t] = float(s[4])
+        area[t] = float(w.sum())
         radius[t] = np.sqrt(area[t] / np.pi)
         sigma[t] = 1.0 / np.sqrt(12 * np.pi * max(radius[t], 1.0))
         fraction[t] = area[t] / area_ref
     return ObjectTrack(name="object", t_s=np.asarray(t_s, float), state=state, centroid_px=centroid, area_px=area,
                        bbox_px=bbox, radius_px=radius, sigma_px=sigma, visible_fraction=fraction)
+
+
+def partial_frames(track: ObjectTrack, seed_frame: int) -> np.ndarray:
+    """(T,) bool: present frames whose silhouette area is more than `PARTIAL_SHORTFALL` off the object's
+    whole size there: below it (a hand over it, the image border cutting it) or above it (merged with
+    another object): their centroids are pulled off the centre. The whole size is log(area) over time,
+    a quadratic (the apparent size changes smoothly with depth), started at the size on `seed_frame`
+    (where the object was found, alone) and refitted 8 times with the points more than 10 % off it
+    down-weighted 100x."""
+    out = np.zeros(len(track.state), bool)
+    idx = np.flatnonzero(track.present & (np.nan_to_num(track.area_px) > 0))
+    if len(idx) < 4:
+        return out
+    x, y = idx.astype(float), np.log(track.area_px[idx])
+    seed = track.area_px[seed_frame] if track.present[seed_frame] and track.area_px[seed_frame] > 0 else np.exp(np.median(y))
+    whole = np.full(len(idx), math.log(seed))
+    for _ in range(8):
+        weights = np.where(np.abs(y - whole) < 0.1, 1.0, 0.01)
+        whole = np.polyval(np.polyfit(x, y, 2 if len(idx) >= 8 else 0, w=weights), x)
+    out[idx] = np.abs(y - whole) > -math.log(1 - PARTIAL_SHORTFALL)
+    return out
 
 
 def left_frame(track: ObjectTrack, size_hw: tuple[int, int]) -> int | None:
@@ -200,7 +438,7 @@ def left_frame(track: ObjectTrack, size_hw: tuple[int, int]) -> int | None:
     return last if touches else None
 
 
-def _background(frames: np.ndarray) -> np.ndarray:
+def clip_background(frames: np.ndarray) -> np.ndarray:
     """Per-pixel temporal median of up to 31 frames spread over the clip (H, W, 3) uint8."""
     picks = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), 31)).round().astype(int))
     return np.median(frames[picks], axis=0).astype(np.uint8)
@@ -216,3 +454,50 @@ def _threshold(frames: np.ndarray, background: np.ndarray) -> float:
 def _foreground(frame: np.ndarray, background_i16: np.ndarray, threshold: float) -> np.ndarray:
     fg = np.abs(frame.astype(np.int16) - background_i16).max(axis=2) >= threshold
     return cv2.morphologyEx(fg.view(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)).astype(bool)
+
+
+def _arc_coefficients(t: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    tau = t - t.mean()
+    return np.linalg.lstsq(np.stack([np.ones_like(tau), tau, tau**2], axis=1), xy, rcond=None)[0]
+
+
+def _arc_rms(t: np.ndarray, xy: np.ndarray) -> float:
+    tau = t - t.mean()
+    A = np.stack([np.ones_like(tau), tau, tau**2], axis=1)
+    resid = xy - A @ np.linalg.lstsq(A, xy, rcond=None)[0]
+    return float(np.sqrt(np.mean(resid**2) * len(t) / max(len(t) - 3, 1)))
+
+
+def _turning_points(s: np.ndarray, min_swing: float) -> int:
+    """Number of reversals of `s` by more than `min_swing` (hysteresis)."""
+    turns, direction, extreme = 0, 0, float(s[0])
+    for v in s[1:]:
+        if direction >= 0 and v > extreme or direction <= 0 and v < extreme:
+            extreme = float(v)
+        elif abs(v - extreme) > min_swing:
+            turns += direction != 0
+            direction = 1 if v > extreme else -1
+            extreme = float(v)
+        if direction == 0 and abs(v - s[0]) > min_swing:
+            direction = 1 if v > s[0] else -1
+    return turns
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """`mask` with its enclosed holes filled (a specular highlight inside a silhouette)."""
+    from scipy.ndimage import binary_fill_holes
+
+    return binary_fill_holes(mask)
+
+
+def _join_tracks(backward: ObjectTrack, forward: ObjectTrack, t_s: np.ndarray) -> ObjectTrack:
+    """One clip-long track (times `t_s`) from a track of frames seed..0 (reversed) and one of frames
+    seed..T-1; the seed frame is the forward one's."""
+    def join(a, b):
+        return np.concatenate([a[:0:-1], b])
+
+    return ObjectTrack(name=forward.name, t_s=np.asarray(t_s, float), state=join(backward.state, forward.state),
+                       centroid_px=join(backward.centroid_px, forward.centroid_px),
+                       area_px=join(backward.area_px, forward.area_px), bbox_px=join(backward.bbox_px, forward.bbox_px),
+                       radius_px=join(backward.radius_px, forward.radius_px), sigma_px=join(backward.sigma_px, forward.sigma_px),
+                       visible_fraction=join(backward.visible_fraction, forward.visible_fraction))

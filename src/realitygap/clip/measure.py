@@ -17,8 +17,8 @@ from typing import Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from realitygap.clip.consistency import clip_consistency, consistency_line
-from realitygap.clip.find import left_frame, track_clip_object
+from realitygap.clip.consistency import clip_consistency, consistency_line, frozen_mask
+from realitygap.clip.find import left_frame, partial_frames, track_clip_object
 from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.plausibility import Implausible, check_clip
 from realitygap.clip.probe import Timebase, read_clip
@@ -147,7 +147,7 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     object_spec = options.object
     if object_spec == "auto" and episode_meta is not None and "colour" in episode_meta.context.params:
         object_spec = str(episode_meta.context.params["colour"])
-    track, method = track_clip_object(frames, t_s, object_spec)
+    track, method, seed_frame = track_clip_object(frames, t_s, object_spec, law.clip_motion)
     left = left_frame(track, frames.shape[1:3])
     if offset.any():
         track.centroid_px[:] += offset
@@ -157,7 +157,9 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     calibration = _calibration(options, episode_meta, size)
     scale = scale_for_clip(track, timebase.processed_scale, (size[1], size[0]), px_per_m=options.scale_px_per_m,
                            object_diameter_m=options.object_diameter_m, calibration=calibration, frames=full_frames)
-    plane = plane_track(track, scale)
+    repeated = frozen_mask(full_frames, track.centroid_px, track.present)
+    partial = partial_frames(track, seed_frame)
+    plane = plane_track(track, scale, ~repeated & ~partial)
     unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(track, plane)
     try:
         fit = fit_clip(options.law, plane, unit_per_px=unit_per_px, rel_scale_sigma=scale.rel_uncertainty,
@@ -169,6 +171,11 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         raise
     if left is not None:
         fit.notes.append(f"the object leaves the frame after frame {left} (t = {t_s[left]:.3f} s)")
+    for name, which in (("repeat their predecessor while the object moves (no new sample at their time)", repeated),
+                        ("show the object partly hidden, cut by the border or merged with another object (centroid "
+                         "off its centre)", partial)):
+        if which.any():
+            fit.notes.append(f"{int(which.sum())} frame(s) not measured: they {name}: {_frame_list(which)}")
     if law.clip_main_quantity in fit.refused:
         raise InputError(f"the {options.law} law measures {law.clip_main_quantity}, a metric quantity, and no scale was given: "
                          f"{SCALE_HINT}")
@@ -239,6 +246,12 @@ def _unit_per_px(track: ObjectTrack, plane: PlaneTrack) -> float:
     s_px = track.sigma_px[plane.frame]
     ok = np.isfinite(s_px) & (s_px > 0) & np.isfinite(plane.sigma)
     return float(np.median(plane.sigma[ok] / s_px[ok])) if ok.any() else 1.0
+
+
+def _frame_list(which: np.ndarray, most: int = 12) -> str:
+    frames = np.flatnonzero(which)
+    text = ", ".join(str(int(f)) for f in frames[:most])
+    return text + (f", ... ({len(frames)} in all)" if len(frames) > most else "")
 
 
 def _symbol(name: str) -> str:

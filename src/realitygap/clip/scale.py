@@ -41,6 +41,9 @@ MIN_RELATIVE_CONTRAST = 0.7
 light background rather than over the floor, where its shaded underside meets its shadow)."""
 MAX_SURROUND_ALPHA = 0.15
 """A frame measures the apparent size only if 90 % of its surround ring reads |alpha| <= this (uniform)."""
+OFF_LINE_FRACTION = 0.5
+"""Inside the silhouette, a pixel further than this fraction of the object-background contrast from the line
+between their colours (a specular highlight) counts as object."""
 ASSUMED_FOCAL_DIAGONALS = 0.6
 """Focal length assumed for the off-axis correction of the apparent size, in image diagonals."""
 
@@ -167,15 +170,22 @@ def coverage_radius_px(frame: np.ndarray, centre_px: np.ndarray, radius_px: floa
     contrast = float(np.sqrt(fb @ fb))
     if contrast < 25.0:
         return math.nan, contrast
-    alpha = ((patch - background) @ fb) / (fb @ fb)
+    offset = patch - background
+    alpha = (offset @ fb) / (fb @ fb)
     if float(np.percentile(np.abs(alpha[ring]), 90)) > MAX_SURROUND_ALPHA:  # no uniform surround (a horizon, a shadow)
         return math.nan, contrast
-    return float(np.sqrt(np.clip(alpha, 0.0, 1.0)[d <= 1.3 * radius_px + 3].sum() / np.pi)), contrast
+    # a specular highlight (or a print) is off the background-object line: whole object, not background
+    off_line = np.linalg.norm(offset - alpha[..., None] * fb, axis=-1) > OFF_LINE_FRACTION * contrast
+    alpha = np.where(off_line & (d < radius_px), 1.0, np.clip(alpha, 0.0, 1.0))
+    return float(np.sqrt(alpha[d <= 1.3 * radius_px + 3].sum() / np.pi)), contrast
 
 
-def plane_track(track: ObjectTrack, scale: Scale) -> PlaneTrack:
-    """Present frames of `track` in the motion plane (see the module docstring)."""
+def plane_track(track: ObjectTrack, scale: Scale, usable: np.ndarray | None = None) -> PlaneTrack:
+    """Present (and `usable`, (T,) bool, where given) frames of `track` in the motion plane (see the
+    module docstring)."""
     ok = track.present & np.isfinite(track.centroid_px).all(axis=1)
+    if usable is not None:
+        ok &= usable
     frame = np.flatnonzero(ok)
     t = np.asarray(track.t_s, float)[frame]
     uv, s = track.centroid_px[frame], track.sigma_px[frame]

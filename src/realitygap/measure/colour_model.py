@@ -139,13 +139,13 @@ def colour_agreement(frame: np.ndarray, mask: np.ndarray, rgb, other_rgbs=(),
 
 
 def _colour_candidates(frame: np.ndarray, rgb, other_rgbs, hue_tolerance_deg: float, min_chroma: float) -> np.ndarray:
-    hue = _hue_deg(frame.astype(np.float32))
+    hue = hue_deg(frame.astype(np.float32))
     chroma = frame.max(axis=2).astype(np.int16) - frame.min(axis=2)
-    target = _hue_deg(np.asarray(rgb, np.float32) * 255)
-    dist = _hue_distance(hue, target)
+    target = hue_deg(np.asarray(rgb, np.float32) * 255)
+    dist = hue_distance(hue, target)
     ok = (dist <= hue_tolerance_deg) & (chroma >= min_chroma)
     for other in other_rgbs:
-        ok &= dist <= _hue_distance(hue, _hue_deg(np.asarray(other, np.float32) * 255))
+        ok &= dist <= hue_distance(hue, hue_deg(np.asarray(other, np.float32) * 255))
     return ok
 
 
@@ -154,12 +154,12 @@ def _mean_chromaticity(pixels: np.ndarray) -> np.ndarray:
     return (p / np.maximum(p.sum(axis=1, keepdims=True), 1.0)).mean(axis=0)
 
 
-def _hue_deg(rgb: np.ndarray) -> np.ndarray:
+def hue_deg(rgb: np.ndarray) -> np.ndarray:
     """Hue in degrees [0, 360) of (..., 3) RGB (HSV hexcone)."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     return np.degrees(np.arctan2(np.sqrt(3.0) * (g - b), 2 * r - g - b)) % 360.0
 
 
-def _hue_distance(a, b):
+def hue_distance(a, b):
     d = np.abs(a - b) % 360.0
     return np.minimum(d, 360.0 - d)

@@ -166,6 +166,10 @@ class ScenarioSpec(BaseModel):
     """Fewest frames of free motion `fit_clip` needs; 0: no clip fit (`realitygap measure-clip --law` lists the others)."""
     clip_main_quantity: ClassVar[str] = ""
     """The quantity a clip is measured for: when it is refused (metric, no scale), the measurement is refused."""
+    clip_motion: ClassVar[str] = ""
+    """How the measured object moves, for finding it unaided in a clip (`realitygap.clip.find`):
+    'free_flight' (parabolic arcs accelerating down the image), 'oscillation' (a swing back and forth),
+    '' (any coherent motion)."""
 
     # --- domain -------------------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:

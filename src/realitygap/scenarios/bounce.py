@@ -105,6 +105,7 @@ class BounceScenario(ScenarioSpec):
     clip_min_frames: ClassVar[int] = 2 * MIN_ARC_FRAMES + 2
     """Two arcs of MIN_ARC_FRAMES and the impacts."""
     clip_main_quantity: ClassVar[str] = "restitution"
+    clip_motion: ClassVar[str] = "free_flight"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.3

@@ -75,6 +75,7 @@ class DropScenario(ScenarioSpec):
     recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {"height_m": ("release_height_m", 1.0)}
     clip_min_frames: ClassVar[int] = 5
     clip_main_quantity: ClassVar[str] = "g_m_s2"
+    clip_motion: ClassVar[str] = "free_flight"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
 

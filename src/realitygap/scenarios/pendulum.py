@@ -98,6 +98,7 @@ class PendulumScenario(ScenarioSpec):
     recovered_params: ClassVar[Mapping[str, tuple[str, float]]] = {"release_angle_deg": ("amplitude_rad", 180.0 / math.pi)}
     clip_min_frames: ClassVar[int] = 12
     clip_main_quantity: ClassVar[str] = "period_s"
+    clip_motion: ClassVar[str] = "oscillation"
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="bob", body="bob", class_name="ball"),)
     sensor_body: str = "bob"
 
@@ -317,11 +318,13 @@ def fit_pendulum_clip(track: PlaneTrack, noise: np.ndarray, rng: np.random.Gener
     period = 2 * math.pi / omega
     q = {"period_s": ClipQuantity(period, float(np.std(periods, ddof=1)), "s",
                               "fundamental of s(t) = c + sum_(k=1..3) a_k cos(k w t) + b_k sin(k w t) along the swing")}
-    amplitude = _swing_amplitude_rad(xy)
+    perpendicular = vt[1] if vt[1][1] >= 0 else -vt[1]  # image up: the pivot is above the path
+    swing = swing_amplitude(fitted_s, (xy - centre) @ perpendicular, w)
+    amplitude = None if swing is None else swing[0]
     notes = []
-    if amplitude is not None:
-        q["amplitude_deg"] = ClipQuantity(math.degrees(amplitude), math.nan, "deg", "half the swing's angle about the centre of "
-                                      "a circle fitted to the path")
+    if swing is not None:
+        q["amplitude_deg"] = ClipQuantity(math.degrees(swing[0]), math.degrees(swing[1]), "deg",
+                                          "asin(largest swing / R), R of a circle fitted to height against the fitted swing")
     if length_m is not None:
         k2 = math.sin((amplitude or 0.0) / 2) ** 2
         g = length_m * (4 * float(ellipk(k2)) / period) ** 2
@@ -344,18 +347,39 @@ def _harmonics(t: np.ndarray, omega: float) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
-def _swing_amplitude_rad(xy: np.ndarray) -> float | None:
-    """Half the angle the path spans about the centre of an algebraic (Kasa) circle fit; None when the
-    fit is degenerate or the centre is below the path (not a pendulum hanging from a pivot)."""
-    x, y = xy[:, 0], xy[:, 1]
-    A = np.stack([x, y, np.ones_like(x)], axis=1)
+def swing_amplitude(s_fit: np.ndarray, u: np.ndarray, noise: np.ndarray) -> tuple[float, float] | None:
+    """(amplitude rad, its sigma) of a swing: the bob's height u above its lowest point against its fitted
+    (noise-free) coordinate along the swing s_fit, u = u0 + R - sqrt(R^2 - (s - s0)^2) (a circle about the
+    pivot, radius R), fitted by weighted least squares (scipy) started from a parabola; amplitude =
+    asin(max |s - s0| / R). The regressor is the fitted swing, not the noisy path, so a nearly flat noisy
+    arc does not shrink R (an algebraic circle fit to the points does, and reads a 6 deg swing as 28 deg).
+    None when the path does not curve up at the ends (no pivot above it) or the fit fails."""
+    from scipy.optimize import least_squares
+
+    c2, c1, c0 = np.polyfit(s_fit, u, 2, w=1 / noise)
+    if not c2 > 0:
+        return None
+    s_span = float(np.ptp(s_fit))
+    x0 = np.array([c0 - c1**2 / (4 * c2), -c1 / (2 * c2), max(1 / (2 * c2), 0.51 * s_span)])
+
+    def residual(p):
+        u0, s0, R = p
+        return (u0 + R - np.sqrt(np.maximum(R**2 - (s_fit - s0) ** 2, 0.0)) - u) / noise
+
     try:
-        (a, b, c), *_ = np.linalg.lstsq(A, x**2 + y**2, rcond=None)
+        fit = least_squares(residual, x0, bounds=([-np.inf, -np.inf, 0.5 * s_span], np.inf), x_scale="jac")
+    except ValueError:
+        return None
+    u0, s0, R = fit.x
+    reach = float(np.max(np.abs(s_fit - s0)))
+    if not fit.success or not np.isfinite(R) or reach >= R:
+        return None
+    amplitude = math.asin(reach / R)
+    dof = max(len(u) - 3, 1)
+    scale2 = max(1.0, float(np.sum(fit.fun**2)) / dof)
+    try:
+        cov = np.linalg.inv(fit.jac.T @ fit.jac) * scale2
     except np.linalg.LinAlgError:
-        return None
-    cx, cy = a / 2, b / 2
-    r2 = c + cx**2 + cy**2
-    if not np.isfinite(r2) or r2 <= 0 or cy < y.max():
-        return None
-    angles = np.arctan2(x - cx, cy - y)
-    return float((angles.max() - angles.min()) / 2)
+        return amplitude, math.nan
+    d_amplitude_dR = -reach / (R**2 * math.cos(amplitude))
+    return amplitude, abs(d_amplitude_dR) * math.sqrt(max(cov[2, 2], 0.0))
