@@ -370,9 +370,15 @@ def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str, s
 
 @app.command("measure-clip")
 def measure_clip(
-    video: Path = typer.Argument(..., help="video file, or a realitygap episode (folder or its rgb video)"),
-    law: str = typer.Option(..., "--law", help="the law: a scenario with a clip fit (drop, projectile, bounce, pendulum, slide)"),
-    out_dir: Path = typer.Option(..., "--out", help="folder for clip.json and clip.html"),
+    video: Optional[Path] = typer.Argument(None, help="video file, or a realitygap episode (folder or its rgb video); "
+                                           "with --reference: the generated clip"),
+    law: Optional[str] = typer.Option(None, "--law", help="the law: a scenario with a clip fit (drop, projectile, bounce, "
+                                      "pendulum, slide); with --pairs: for rows without a law column"),
+    out_dir: Path = typer.Option(..., "--out", help="folder for clip.json and clip.html (paired: paired.json, paired.html)"),
+    reference: Optional[Path] = typer.Option(None, "--reference", help="paired mode: the real take VIDEO continues (same "
+                                             "camera); reports VIDEO's physics as unit-free ratios to it"),
+    pairs: Optional[Path] = typer.Option(None, "--pairs", help="paired mode for many pairs: CSV (generated,reference[,law]) "
+                                         "or JSON list; paths relative to it"),
     fps: Optional[float] = typer.Option(None, "--fps", help="capture rate; wins over the file's timestamps and metadata"),
     scale: Optional[float] = typer.Option(None, "--scale", help="pixels (of the file) per metre at the object's distance"),
     object_diameter: Optional[float] = typer.Option(None, "--object-diameter",
@@ -384,14 +390,37 @@ def measure_clip(
     length_m: Optional[float] = typer.Option(None, "--length-m", help="pendulum length (pivot to centre of mass) in metres, for g"),
     max_side: int = typer.Option(960, "--max-side", help="downscale larger frames to this long side while decoding; 0: never"),
 ) -> None:
-    """Measure the physics in any clip: g, restitution, period, friction with uncertainties. Exit code 0: measured;
-    3: implausible (not a physically possible result: the line says why and what to do); 2: bad input."""
+    """Measure the physics in any clip: g, restitution, period, friction with uncertainties. With --reference REAL (or
+    --pairs FILE): the generated clip's physics against the real take it continues, as unit-free ratios (g ratio,
+    restitution, fall time, period) with uncertainties. Exit code 0: measured; 3: implausible (not a physically
+    possible result: the line says why and what to do); 2: bad input."""
     from realitygap.clip.measure import ClipOptions, measure_clip_video
     from realitygap.clip.report import write_clip_report
     from realitygap.episode.dataset import ensure_writable_dir
 
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir} is an existing file: give a folder for clip.json and clip.html")
+    if reference is not None or pairs is not None:  # paired mode
+        from realitygap.clip.paired import measure_pairs, pair_specs
+        from realitygap.clip.paired_report import write_paired_report
+
+        specs = pair_specs(video, reference, pairs, law)
+        ensure_writable_dir(out_dir)
+        results = measure_pairs(specs, dict(fps=fps, scale_px_per_m=scale, object_diameter_m=object_diameter,
+                                            calibration=calibration, object=object_spec,
+                                            roi=_int_tuple(roi, 4, "--roi", "x,y,w,h"),
+                                            frames=_int_tuple(frames, 2, "--frames", "a:b"), length_m=length_m,
+                                            max_side_px=max_side))
+        write_paired_report(results, out_dir)
+        for result in results:
+            for warning in result.warnings:
+                print(f"warning: {result.name + ': ' if result.name else ''}{warning}", file=sys.stderr)
+            print(f"{result.name}: {result.summary()}" if result.name else result.summary())
+        if any(result.implausible for result in results):
+            raise typer.Exit(EXIT_IMPLAUSIBLE)
+        return
+    if video is None or law is None:
+        raise InputError("measure-clip needs VIDEO and --law LAW (or --reference REAL / --pairs FILE for paired mode)")
 
     options = ClipOptions(law=law, fps=fps, scale_px_per_m=scale, object_diameter_m=object_diameter, calibration=calibration,
                           object=object_spec, roi=_int_tuple(roi, 4, "--roi", "x,y,w,h"),
@@ -406,6 +435,10 @@ def measure_clip(
         raise typer.Exit(EXIT_IMPLAUSIBLE)
 
 
+MAX_INDEX = 2**31 - 1
+"""Largest pixel or frame number --roi and --frames accept."""
+
+
 def _int_tuple(text: Optional[str], n: int, option: str, form: str):
     if text is None:
         return None
@@ -416,6 +449,8 @@ def _int_tuple(text: Optional[str], n: int, option: str, form: str):
         values = ()
     if len(values) != n or (n == 2 and not 0 <= values[0] < values[1]):
         raise InputError(f"{option} expects {form} (whole numbers{', a < b' if n == 2 else ''}), got {text!r}")
+    if any(abs(v) > MAX_INDEX for v in values):  # a pixel or frame number, not one that overflows a float
+        raise InputError(f"{option} {text!r}: pixel and frame numbers must be at most {MAX_INDEX}")
     return values
 
 
@@ -475,6 +510,10 @@ def _main(argv: list[str]) -> None:
         sys.exit(2)
     except RealitygapError as error:
         print(f"error: {one_line(str(error))}", file=sys.stderr)
+        sys.exit(2)
+    except OSError as error:  # the file system refused a path given: a folder where a file goes, too long a name, full disk
+        where = f": {error.filename}" if error.filename else ""
+        print(f"error: {one_line(f'{error.strerror or error}{where}')}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted; finished episodes are kept, unfinished ones were removed", file=sys.stderr)
