@@ -120,11 +120,15 @@ class ClipMeasurement:
                       "positions_unit": self.plane.unit},
             "window": self.fit.window,
             "quantities": {k: {"value": _finite(q.value), "uncertainty": _finite(q.uncertainty), "unit": q.unit,
+                               "statistical": _finite(self.fit.statistical.get(k, q.uncertainty)),
+                               "systematic": {part: _finite(v) for part, v in self.fit.systematic.get(k, {}).items()},
                                "metric": q.metric, "note": q.note} for k, q in self.fit.quantities.items()},
             "refused": self.fit.refused,
             "warnings": list(tb.warnings), "notes": list(self.fit.notes),
-            "uncertainty_method": "statistical: residual bootstrap (fixed seed) of the law fit, plus the scale's uncertainty for "
-                                  "metric quantities; systematic errors (lens, contact model, a wrong --fps) are not included",
+            "uncertainty_method": "uncertainty = statistical (residual bootstrap of the law fit, fixed seed) and systematic "
+                                  "parts in quadrature: window (rms change without the first or last 15 % of the fitted "
+                                  "frames), scale (metric quantities) and time_base (rounded capture-rate metadata); lens "
+                                  "distortion, a tilted motion plane and a wrong --fps are not included",
             "track": {"frame": np.flatnonzero(present).tolist(),
                       "t_s": [round(float(v), 6) for v in track.t_s[present]],
                       "u_px": [round(float(v), 3) for v in track.centroid_px[present, 0] / tb.processed_scale],
@@ -163,6 +167,7 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(track, plane)
     try:
         fit = fit_clip(options.law, plane, unit_per_px=unit_per_px, rel_scale_sigma=scale.rel_uncertainty,
+                       rel_time_sigma=time_base_uncertainty(timebase.rate_from),
                        frames=options.frames, length_m=options.length_m, seed=options.seed)
     except InputError as error:
         if left is not None:
@@ -190,6 +195,16 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
 
 measure_clip_video = measure_clip
 """Alias for the CLI, whose command function is also called measure_clip."""
+
+
+TIME_BASE_UNCERTAINTY = {"capture-rate metadata": 1e-3, "frame index / container rate": 1e-3}
+"""Relative uncertainty of the frame rate by where it came from: rates in metadata are rounded (119.88 written as
+120: 0.1 %); per-frame timestamps and a user's --fps are taken as exact."""
+
+
+def time_base_uncertainty(rate_from: str) -> float:
+    """Relative standard uncertainty of the frame rate taken from `rate_from` (`TIME_BASE_UNCERTAINTY`)."""
+    return next((v for k, v in TIME_BASE_UNCERTAINTY.items() if rate_from.startswith(k)), 0.0)
 
 
 def resolve_video(path: Path) -> tuple[Path, EpisodeMeta | None]:

@@ -46,6 +46,11 @@ OFF_LINE_FRACTION = 0.5
 between their colours (a specular highlight) counts as object."""
 ASSUMED_FOCAL_DIAGONALS = 0.6
 """Focal length assumed for the off-axis correction of the apparent size, in image diagonals."""
+FOCAL_RANGE_DIAGONALS = (0.4, 1.0)
+"""Focal lengths (image diagonals) of the cameras users bring (a phone's ultra-wide to a short tele): the
+off-axis correction's spread over them is half-width of the scale's systematic uncertainty."""
+EDGE_PX = 0.2
+"""Systematic uncertainty of a silhouette's edge (px; compression, blur, matting), on its radius."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +124,8 @@ def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.
     `ASSUMED_FOCAL_DIAGONALS` image diagonals (a phone's main camera, ~80 deg diagonal field of view;
     a wrong f by +-50 % moves r0 by ~+-1 % at p = 0.3).
     r0 = median of the corrected radii over the whole frames (visible fraction >= 0.9) without the
-    fastest third (motion blur), at most `SIZE_FRAMES` of them. Uncertainty: their spread (1.4826 MAD)
-    over sqrt(n), relative.
+    fastest third (motion blur), at most `SIZE_FRAMES` of them. Relative uncertainty: their spread (1.4826
+    MAD) over sqrt(n), half the change of r0 over `FOCAL_RANGE_DIAGONALS` and `EDGE_PX`, in quadrature.
     """
     whole = track.present & (np.nan_to_num(track.visible_fraction) >= WHOLE_FRACTION) & np.isfinite(track.radius_px)
     chosen = np.flatnonzero(whole)
@@ -141,12 +146,16 @@ def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.
         if good.sum() >= 3:
             chosen, radii = chosen[good], coverage[good]
     H, W = size_hw
-    f = ASSUMED_FOCAL_DIAGONALS * float(np.hypot(H, W))
     d2 = np.sum((track.centroid_px[chosen] - [(W - 1) / 2, (H - 1) / 2]) ** 2, axis=1)
-    r0 = radii / (1 + d2 / f**2) ** 0.25
+
+    def on_axis(focal_diagonals: float) -> np.ndarray:
+        return radii / (1 + d2 / (focal_diagonals * float(np.hypot(H, W))) ** 2) ** 0.25
+
+    r0 = on_axis(ASSUMED_FOCAL_DIAGONALS)
     radius = float(np.median(r0))
     spread = 1.4826 * float(np.median(np.abs(r0 - radius)))
-    return radius, spread / math.sqrt(len(chosen)) / radius
+    low, high = (float(np.median(on_axis(f))) for f in FOCAL_RANGE_DIAGONALS)
+    return radius, math.hypot(spread / math.sqrt(len(chosen)), abs(high - low) / 2, EDGE_PX) / radius
 
 
 def coverage_radius_px(frame: np.ndarray, centre_px: np.ndarray, radius_px: float) -> tuple[float, float]:

@@ -74,6 +74,10 @@ class ClipFit:
     used_frames: np.ndarray = field(default_factory=lambda: np.zeros(0, int))
     model_t_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
     model_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
+    statistical: dict[str, float] = field(default_factory=dict)
+    """Per quantity: the statistical (bootstrap) part of its uncertainty (`realitygap.clip.fit.fit_clip`)."""
+    systematic: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per quantity: its systematic parts ('window', 'scale', 'time_base'), one sigma each, same unit."""
 
 
 @dataclass
