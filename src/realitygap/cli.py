@@ -421,6 +421,11 @@ def measure_clip(
         return
     if video is None or law is None:
         raise InputError("measure-clip needs VIDEO and --law LAW (or --reference REAL / --pairs FILE for paired mode)")
+    from realitygap.clip.report import CLIP_REPORT_FILES
+
+    for name in CLIP_REPORT_FILES:  # before any work: the report must be writable whole
+        if (out_dir / name).is_dir():
+            raise InputError(f"--out {out_dir}: {name} there is a folder; give a folder without one")
 
     options = ClipOptions(law=law, fps=fps, scale_px_per_m=scale, object_diameter_m=object_diameter, calibration=calibration,
                           object=object_spec, roi=_int_tuple(roi, 4, "--roi", "x,y,w,h"),
@@ -512,7 +517,8 @@ def _main(argv: list[str]) -> None:
         print(f"error: {one_line(str(error))}", file=sys.stderr)
         sys.exit(2)
     except OSError as error:  # the file system refused a path given: a folder where a file goes, too long a name, full disk
-        where = f": {error.filename}" if error.filename else ""
+        path = error.filename2 or error.filename  # a rename's target, else the path
+        where = f": {path}" if path else ""
         print(f"error: {one_line(f'{error.strerror or error}{where}')}", file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:

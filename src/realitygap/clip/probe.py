@@ -40,6 +40,10 @@ CAPTURE_RATE_MISMATCH = 0.01
 """A capture rate within this fraction of the container's rate is no slow motion: the container's times are used."""
 VFR_TOLERANCE = 0.05
 """Frame periods spread by more than this fraction of the median period are a variable frame rate."""
+FPS_RANGE = (1e-4, 1e7)
+"""Frame rates (fps) a camera can have: one frame in ~3 hours (time-lapse) to 10 million per second (the fastest
+high-speed cameras). `--fps` outside is bad input; capture-rate metadata outside is ignored (not a capture rate).
+Beyond it the frame times or the fitted quantities leave the floating-point range."""
 
 
 @dataclass
@@ -75,6 +79,8 @@ def read_clip(path: Path, fps: float | None = None, max_side_px: int | None = No
     path = Path(path)
     if fps is not None and not (math.isfinite(fps) and fps > 0):
         raise InputError(f"--fps must be a positive number, got {fps}")
+    if fps is not None and not FPS_RANGE[0] <= fps <= FPS_RANGE[1]:
+        raise InputError(f"--fps {fps:g} is no camera's frame rate: give one between {FPS_RANGE[0]:g} and {FPS_RANGE[1]:g}")
     if not path.is_file():
         raise InputError(f"video {path} not found" if not path.exists() else f"{path} is not a file")
     frames, probe, meta, rotation = _decode(path, max_side_px)
@@ -100,6 +106,9 @@ def read_clip(path: Path, fps: float | None = None, max_side_px: int | None = No
     if used is None or not (math.isfinite(used) and used > 0):
         raise InputError(f"{path} gives no frame rate (no timestamps, container rate or capture-rate metadata): give "
                          "the capture rate with --fps")
+    if not FPS_RANGE[0] <= used <= FPS_RANGE[1]:
+        raise InputError(f"{path}: {used:g} fps (from the {rate_from}) is no camera's frame rate: give the capture rate "
+                         "with --fps")
     h, w = frames.shape[1:3]
     full_w, full_h = (probe.height, probe.width) if rotation % 180 else (probe.width, probe.height)
     timebase = Timebase(fps_used=float(used), rate_from=rate_from, container_fps=info["fps_container"],
@@ -110,14 +119,14 @@ def read_clip(path: Path, fps: float | None = None, max_side_px: int | None = No
 
 
 def capture_rate(metadata: dict[str, str]) -> tuple[str | None, float | None]:
-    """(key, rate) of the first capture-rate tag in `metadata` with a positive finite value, else (None, None)."""
+    """(key, rate) of the first capture-rate tag in `metadata` with a value in `FPS_RANGE`, else (None, None)."""
     for key, value in metadata.items():
         if key.lower().endswith(CAPTURE_RATE_SUFFIXES):
             try:
                 rate = float(str(value).strip())
             except ValueError:
                 continue
-            if math.isfinite(rate) and rate > 0:
+            if FPS_RANGE[0] <= rate <= FPS_RANGE[1]:
                 return key, rate
     return None, None
 

@@ -56,6 +56,9 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.warn{color:#a50}img
 """
 
 
+CLIP_REPORT_FILES = ("clip.json", "clip.html", "clip_track.png", "clip_fit.png")
+
+
 def write_clip_report(measurement: ClipMeasurement, out_dir: Path) -> tuple[Path, Path]:
     """Write OUT/clip.json, OUT/clip.html, OUT/clip_track.png and OUT/clip_fit.png; returns (json, html)."""
     out_dir = Path(out_dir)
@@ -70,7 +73,7 @@ def write_clip_report(measurement: ClipMeasurement, out_dir: Path) -> tuple[Path
     env = Environment(autoescape=select_autoescape(default=True))
     page = env.from_string(PAGE).render(m=measurement, data=data, summary=measurement.summary(), version=__version__,
                                         fmt=lambda v: "" if v is None else f"{v:.5g}")
-    write_bytes_atomic(html_path, page.encode())
+    write_bytes_atomic(html_path, page.encode("utf-8", "surrogateescape"))  # a file name that is not UTF-8 keeps its bytes
     return json_path, html_path
 
 

@@ -204,7 +204,7 @@ def bootstrap_linear(design: np.ndarray, Y: np.ndarray, sigma: np.ndarray, deriv
             continue
         for k in values:
             draws[k].append(d[k])
-    sigmas = {k: float(np.nanstd(v, ddof=1)) if len(v) > 1 else math.nan for k, v in draws.items()}
+    sigmas = {k: float(np.nanstd(v, ddof=1)) if np.count_nonzero(~np.isnan(v)) > 1 else math.nan for k, v in draws.items()}
     return values, sigmas, C
 
 
