@@ -406,23 +406,66 @@ def track_by_contrast(frames: np.ndarray, t_s: np.ndarray, mask0: np.ndarray, ba
 
 def partial_frames(track: ObjectTrack, seed_frame: int) -> np.ndarray:
     """(T,) bool: present frames whose silhouette area is more than `PARTIAL_SHORTFALL` off the object's
-    whole size there: below it (a hand over it, the image border cutting it) or above it (merged with
-    another object): their centroids are pulled off the centre. The whole size is log(area) over time,
-    a quadratic (the apparent size changes smoothly with depth), started at the size on `seed_frame`
-    (where the object was found, alone) and refitted 8 times with the points more than 10 % off it
-    down-weighted 100x."""
+    whole size there (`size_model`, started at its size on `seed_frame`, where it was found alone): below
+    it (a hand over it, the image border cutting it) or above it (merged with another object): their
+    centroids are pulled off the centre."""
     out = np.zeros(len(track.state), bool)
-    idx = np.flatnonzero(track.present & (np.nan_to_num(track.area_px) > 0))
-    if len(idx) < 4:
+    present = track.present & (np.nan_to_num(track.area_px) > 0)
+    if present.sum() < 4:
         return out
-    x, y = idx.astype(float), np.log(track.area_px[idx])
-    seed = track.area_px[seed_frame] if track.present[seed_frame] and track.area_px[seed_frame] > 0 else np.exp(np.median(y))
-    whole = np.full(len(idx), math.log(seed))
-    for _ in range(8):
-        weights = np.where(np.abs(y - whole) < 0.1, 1.0, 0.01)
-        whole = np.polyval(np.polyfit(x, y, 2 if len(idx) >= 8 else 0, w=weights), x)
-    out[idx] = np.abs(y - whole) > -math.log(1 - PARTIAL_SHORTFALL)
+    radius = np.sqrt(np.where(present, track.area_px, np.nan) / np.pi)
+    start = radius[seed_frame] if present[seed_frame] else float(np.nanmedian(radius))
+    whole = size_model(track.centroid_px, radius, present, start, seed_frame)
+    out[present] = np.abs(np.log(radius[present] / whole[present])) > -0.5 * math.log(1 - PARTIAL_SHORTFALL)
     return out
+
+
+def size_model(centre_px: np.ndarray, radius_px: np.ndarray, use: np.ndarray, start: float,
+               anchor_frame: int | None = None) -> np.ndarray:
+    """(T,) the object's whole radius where it is: an affine function of its image position (the inverse depth
+    of points on a plane is affine in image coordinates and the apparent radius goes as inverse depth, so an
+    object moving in any plane, at rest or not, seen by a still camera, fits it), fitted to `radius_px` over
+    the frames `use` by iteratively reweighted least squares (radii more than 5 % off the fit down-weighted
+    100x, 8 rounds) from two starts, the constant `start` and the ordinary least-squares fit; the one with
+    more radii within 5 % wins, counted around `anchor_frame` (where the object was seen alone) until three
+    in a row miss (`_run_about`). A coordinate that spans less than 4 radii is left out."""
+    idx = np.flatnonzero(use & np.isfinite(radius_px) & np.isfinite(centre_px).all(axis=1))
+    if len(idx) < 4:
+        return np.full(len(radius_px), float(start))
+    mean = centre_px[idx].mean(axis=0)
+    axes = [k for k in (0, 1) if np.ptp(centre_px[idx, k]) >= 4 * start]
+    design = np.stack([np.ones(len(radius_px))] + [np.nan_to_num(centre_px[:, k] - mean[k]) for k in axes], axis=1)
+    A, r = design[idx], radius_px[idx]
+    best, best_score = np.full(len(radius_px), float(start)), -1
+    for fitted in (np.full(len(idx), float(start)), A @ np.linalg.lstsq(A, r, rcond=None)[0]):
+        fitted = np.maximum(fitted, 1e-6)
+        for _ in range(8):
+            weights = np.where(np.abs(r / fitted - 1) < 0.05, 1.0, 0.01)
+            coefficients = np.linalg.lstsq(A * weights[:, None], r * weights, rcond=None)[0]
+            fitted = np.maximum(A @ coefficients, 1e-6)
+        model = np.maximum(design @ coefficients, 1e-6)
+        inlier = np.abs(r / fitted - 1) < 0.05
+        score = _run_about(inlier, int(np.searchsorted(idx, anchor_frame))) \
+            if anchor_frame is not None and anchor_frame in idx else int(inlier.sum())
+        if score > best_score:
+            best, best_score = model, score
+    return best
+
+
+def _run_about(inlier: np.ndarray, at: int, max_gap: int = 2) -> int:
+    """Inliers met walking out of index `at` both ways until more than `max_gap` outliers in a row (0 when
+    `at` itself is an outlier): a size model must hold through the motion around where the object was
+    found, not only at both ends of it (a ramp between two levels would)."""
+    if not inlier[at]:
+        return 0
+    count = 1
+    for step in (-1, 1):
+        gap, k = 0, at + step
+        while 0 <= k < len(inlier) and gap <= max_gap:
+            gap = 0 if inlier[k] else gap + 1
+            count += int(inlier[k])
+            k += step
+    return count
 
 
 def left_frame(track: ObjectTrack, size_hw: tuple[int, int]) -> int | None:

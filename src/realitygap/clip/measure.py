@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -22,7 +23,14 @@ from realitygap.clip.find import left_frame, partial_frames, track_clip_object
 from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.plausibility import Implausible, check_clip
 from realitygap.clip.probe import Timebase, read_clip
-from realitygap.clip.scale import Scale, calibration_from_camera, calibration_from_file, plane_track, scale_for_clip
+from realitygap.clip.scale import (
+    FOCAL_RANGE_DIAGONALS,
+    Scale,
+    calibration_from_camera,
+    calibration_from_file,
+    plane_track,
+    scale_for_clip,
+)
 from realitygap.core.planefit import ClipFit, PlaneTrack
 from realitygap.episode.meta import EpisodeMeta
 from realitygap.measure.tracking import ObjectTrack
@@ -140,6 +148,7 @@ class ClipMeasurement:
 def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     """Measure `options.law` in `video` (see the module docstring); InputError for every user-facing problem."""
     law = clip_law(options.law)
+    check_ranges(options)
     video, episode_meta = resolve_video(Path(video))
     frames, t_s, timebase = read_clip(video, options.fps, options.max_side_px)
     if len(frames) < law.clip_min_frames + 1:
@@ -159,16 +168,20 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         track.bbox_px[seen] = track.bbox_px[seen] + np.r_[offset, offset].astype(track.bbox_px.dtype)
     size = (int(round(timebase.width_px * timebase.processed_scale)), int(round(timebase.height_px * timebase.processed_scale)))
     calibration = _calibration(options, episode_meta, size)
-    scale = scale_for_clip(track, timebase.processed_scale, (size[1], size[0]), px_per_m=options.scale_px_per_m,
-                           object_diameter_m=options.object_diameter_m, calibration=calibration, frames=full_frames)
     repeated = frozen_mask(full_frames, track.centroid_px, track.present)
     partial = partial_frames(track, seed_frame)
-    plane = plane_track(track, scale, ~repeated & ~partial)
+    size_hw = (size[1], size[0])
+    scale = scale_for_clip(track, timebase.processed_scale, size_hw, px_per_m=options.scale_px_per_m,
+                           object_diameter_m=options.object_diameter_m, calibration=calibration, frames=full_frames,
+                           usable=~repeated & ~partial)
+    plane = plane_track(track, scale, ~repeated & ~partial, size_hw)
     unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(track, plane)
     try:
         fit = fit_clip(options.law, plane, unit_per_px=unit_per_px, rel_scale_sigma=scale.rel_uncertainty,
                        rel_time_sigma=time_base_uncertainty(timebase.rate_from),
                        frames=options.frames, length_m=options.length_m, seed=options.seed)
+        if scale.depth is not None:
+            _add_focal_systematic(fit, track, scale, ~repeated & ~partial, size_hw, options, unit_per_px)
     except InputError as error:
         if left is not None:
             raise InputError(f"the object leaves the frame at frame {left} (t = {t_s[left]:.3f} s), before the {options.law} "
@@ -195,6 +208,25 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
 
 measure_clip_video = measure_clip
 """Alias for the CLI, whose command function is also called measure_clip."""
+
+
+PHYSICAL_RANGES = {"scale_px_per_m": ("--scale", 1e-3, 1e9, "pixels per metre"),
+                   "object_diameter_m": ("--object-diameter", 1e-6, 1e3, "metres"),
+                   "length_m": ("--length-m", 1e-5, 1e4, "metres")}
+"""Values a camera clip can have (a microscope's bead to a building; a scale from a satellite's to a
+microscope's): outside them the positions or the fitted quantities leave the floating-point range."""
+
+
+def check_ranges(options: ClipOptions) -> None:
+    """InputError for a scale, diameter or length that is not a positive finite number within `PHYSICAL_RANGES`."""
+    for field, (option, low, high, unit) in PHYSICAL_RANGES.items():
+        value = getattr(options, field)
+        if value is None:
+            continue
+        if not (math.isfinite(value) and value > 0):
+            raise InputError(f"{option} must be a positive number, got {value}")
+        if not low <= value <= high:
+            raise InputError(f"{option} {value:g} is outside what a camera clip can show ({low:g} to {high:g} {unit})")
 
 
 TIME_BASE_UNCERTAINTY = {"capture-rate metadata": 1e-3, "frame index / container rate": 1e-3}
@@ -246,6 +278,24 @@ def _calibration(options: ClipOptions, meta: EpisodeMeta | None, size: tuple[int
                                          calibration.T_world_camera)
 
     return dataclasses.replace(calibration, positions=positions)
+
+
+def _add_focal_systematic(fit, track, scale, usable, size_hw, options: ClipOptions, unit_per_px: float) -> None:
+    """A per-frame scale puts depth on the assumed focal length: half the change of each quantity between
+    the focal lengths of `FOCAL_RANGE_DIAGONALS` is its 'focal' systematic (added in quadrature)."""
+    values = []
+    for focal in FOCAL_RANGE_DIAGONALS:
+        plane = plane_track(track, scale, usable, size_hw, focal)
+        try:
+            values.append(fit_clip(options.law, plane, unit_per_px=unit_per_px, frames=options.frames,
+                                   length_m=options.length_m, seed=options.seed, n_boot=8).quantities)
+        except InputError:
+            return
+    for name, q in fit.quantities.items():
+        if name in values[0] and name in values[1]:
+            part = abs(values[1][name].value - values[0][name].value) / 2
+            fit.systematic.setdefault(name, {})["focal"] = part
+            q.uncertainty = math.hypot(q.uncertainty, part)
 
 
 def _crop(frames: np.ndarray, roi: tuple[int, int, int, int], processed_scale: float) -> tuple[np.ndarray, np.ndarray]:

@@ -44,11 +44,15 @@ MAX_SURROUND_ALPHA = 0.15
 OFF_LINE_FRACTION = 0.5
 """Inside the silhouette, a pixel further than this fraction of the object-background contrast from the line
 between their colours (a specular highlight) counts as object."""
+MIN_DEPTH_CHANGE = 0.05
+"""An object whose apparent size changes less than this along its track keeps one scale."""
 ASSUMED_FOCAL_DIAGONALS = 0.6
 """Focal length assumed for the off-axis correction of the apparent size, in image diagonals."""
 FOCAL_RANGE_DIAGONALS = (0.4, 1.0)
 """Focal lengths (image diagonals) of the cameras users bring (a phone's ultra-wide to a short tele): the
 off-axis correction's spread over them is half-width of the scale's systematic uncertainty."""
+LIMB_MIN_RADIUS_PX = 4.0
+"""Below this radius the edge is matted on the centre's colour (too few limb pixels per sector)."""
 EDGE_PX = 0.2
 """Systematic uncertainty of a silhouette's edge (px; compression, blur, matting), on its radius."""
 
@@ -77,16 +81,55 @@ class Scale:
     rel_uncertainty: float
     origin: str
     calibration: Calibration | None = None
+    depth: "DepthTrend | None" = None
+    """Object-diameter scale on a clip whose object changes depth (a tilted camera): its per-frame size."""
 
     @property
     def metric(self) -> bool:
         return self.px_per_m is not None or self.calibration is not None
 
 
+@dataclass(frozen=True)
+class DepthTrend:
+    """The object's apparent radius on the optical axis per frame (processed px, NaN where not seen), from
+    the smooth trend of its size: it changes with the object's depth, so the scale changes per frame."""
+
+    radius_px: np.ndarray
+    object_diameter_m: float
+    change: float
+    """Relative change of the radius over the seen frames (max / min - 1)."""
+
+
+def depth_trend(track: ObjectTrack, size_hw: tuple[int, int], radius0_px: float, measured_on: np.ndarray,
+                usable: np.ndarray, object_diameter_m: float) -> DepthTrend | None:
+    """Per-frame on-axis radius r = r0 m / median(m over the frames r0 was `measured_on`) with m the object's
+    size model (`find.size_model`: an
+    affine function of its image position, exact for motion in a plane) fitted to the tracker's radii
+    sqrt(area / pi) without their off-axis growth (1 + p^2)^(1/4) over the usable frames; None when it
+    changes by less than `MIN_DEPTH_CHANGE` over them (one scale is then as good, and less noisy)."""
+    from realitygap.clip.find import size_model
+
+    use = track.present & usable & (np.nan_to_num(track.area_px) > 0)
+    if use.sum() < 8:
+        return None
+    H, W = size_hw
+    f = ASSUMED_FOCAL_DIAGONALS * float(np.hypot(H, W))
+    p2 = np.sum((track.centroid_px - [(W - 1) / 2, (H - 1) / 2]) ** 2, axis=1) / f**2
+    radius = np.sqrt(np.where(use, track.area_px, np.nan) / np.pi) / (1 + np.nan_to_num(p2)) ** 0.25
+    model = size_model(track.centroid_px, radius, use, float(np.nanmedian(radius)))
+    change = float(model[use].max() / model[use].min() - 1)
+    if change < MIN_DEPTH_CHANGE:
+        return None
+    return DepthTrend(np.where(track.present, radius0_px * model / np.median(model[measured_on]), np.nan), object_diameter_m,
+                      change)
+
+
 def scale_for_clip(track: ObjectTrack, processed_scale: float, size_hw: tuple[int, int], *, px_per_m: float | None = None,
                    object_diameter_m: float | None = None, calibration: Calibration | None = None,
-                   frames: np.ndarray | None = None) -> Scale:
-    """The one scale the user gave (InputError for more than one or a non-positive value)."""
+                   frames: np.ndarray | None = None, usable: np.ndarray | None = None) -> Scale:
+    """The one scale the user gave (InputError for more than one or a non-positive value). With an object
+    diameter and `usable` frames (T,) bool, a size that changes along the track gives a per-frame scale
+    (`depth_trend`)."""
     given = [name for name, v in (("--scale", px_per_m), ("--object-diameter", object_diameter_m),
                                   ("--calibration", calibration)) if v is not None]
     if len(given) > 1:
@@ -97,16 +140,20 @@ def scale_for_clip(track: ObjectTrack, processed_scale: float, size_hw: tuple[in
     if px_per_m is not None:
         return Scale(px_per_m * processed_scale, 0.0, "scale from --scale (px per metre)")
     if object_diameter_m is not None:
-        radius_px, rel = apparent_radius_px(track, size_hw, frames)
-        return Scale(2 * radius_px / object_diameter_m, rel, "scale from object diameter")
+        radius_px, rel, measured_on = apparent_radius_px(track, size_hw, frames)
+        depth = depth_trend(track, size_hw, radius_px, measured_on, usable, object_diameter_m) if usable is not None else None
+        origin = "scale from object diameter" + (f", per frame (its size changes {100 * depth.change:.0f} %: the object "
+                                                 "changes depth)" if depth is not None else "")
+        return Scale(2 * radius_px / object_diameter_m, rel, origin, depth=depth)
     if calibration is not None:
         return Scale(None, 0.0, f"scale from {calibration.origin}", calibration)
     return Scale(None, 0.0, "no scale")
 
 
 def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.ndarray | None = None
-                       ) -> tuple[float, float]:
-    """(radius px on the optical axis, relative uncertainty) of the object's silhouette.
+                       ) -> tuple[float, float, np.ndarray]:
+    """(radius px on the optical axis, relative uncertainty, the frames it was measured on) of the object's
+    silhouette.
 
     Per frame, the equivalent radius sqrt(A / pi) of the coverage A = sum of alpha over a disc of
     1.3 r + 3 px about the centroid, alpha = ((c - B) . (F - B)) / |F - B|^2 clipped to [0, 1] with F the
@@ -155,7 +202,7 @@ def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.
     radius = float(np.median(r0))
     spread = 1.4826 * float(np.median(np.abs(r0 - radius)))
     low, high = (float(np.median(on_axis(f))) for f in FOCAL_RANGE_DIAGONALS)
-    return radius, math.hypot(spread / math.sqrt(len(chosen)), abs(high - low) / 2, EDGE_PX) / radius
+    return radius, math.hypot(spread / math.sqrt(len(chosen)), abs(high - low) / 2, EDGE_PX) / radius, chosen
 
 
 def coverage_radius_px(frame: np.ndarray, centre_px: np.ndarray, radius_px: float) -> tuple[float, float]:
@@ -186,12 +233,40 @@ def coverage_radius_px(frame: np.ndarray, centre_px: np.ndarray, radius_px: floa
     # a specular highlight (or a print) is off the background-object line: whole object, not background
     off_line = np.linalg.norm(offset - alpha[..., None] * fb, axis=-1) > OFF_LINE_FRACTION * contrast
     alpha = np.where(off_line & (d < radius_px), 1.0, np.clip(alpha, 0.0, 1.0))
-    return float(np.sqrt(alpha[d <= 1.3 * radius_px + 3].sum() / np.pi)), contrast
+    radius = float(np.sqrt(alpha[d <= 1.3 * radius_px + 3].sum() / np.pi))
+    for _ in range(2):  # a shaded object is darker at its limb than at its centre: matte the edge on the limb's colour
+        radius = _limb_matted_radius(patch, offset, d, np.arctan2(yy - centre_px[1], xx - centre_px[0]), radius, fb,
+                                     radius_px)
+    return radius, contrast
 
 
-def plane_track(track: ObjectTrack, scale: Scale, usable: np.ndarray | None = None) -> PlaneTrack:
+def _limb_matted_radius(patch, offset, d, angle, radius, fb, radius_px) -> float:
+    """Equivalent radius with the interior (d < radius - 1) whole and the edge band matted per 45-degree
+    sector on that sector's limb colour (median of radius - 2.5 <= d < radius - 1), or on the centre's
+    colour where the limb has too little contrast or too few pixels."""
+    if radius < LIMB_MIN_RADIUS_PX:
+        return radius
+    band = d >= radius - 1.0
+    alpha = np.where(band, 0.0, 1.0)
+    limb = (d >= radius - 2.5) & ~band
+    sector = ((angle + math.pi) / (math.pi / 4)).astype(int) % 8
+    for k in range(8):
+        here = sector == k
+        colours = offset[limb & here]
+        edge = np.median(colours, axis=0) if len(colours) >= 3 else fb
+        edge = edge if float(np.sqrt(edge @ edge)) >= 25.0 else fb
+        a = (offset[band & here] @ edge) / (edge @ edge)
+        off_line = np.linalg.norm(offset[band & here] - a[:, None] * edge, axis=-1) > OFF_LINE_FRACTION * float(np.sqrt(edge @ edge))
+        inside = d[band & here] < radius
+        alpha[band & here] = np.where(off_line & inside, 1.0, np.clip(a, 0.0, 1.0))
+    return float(np.sqrt(alpha[d <= 1.3 * radius_px + 3].sum() / np.pi))
+
+
+def plane_track(track: ObjectTrack, scale: Scale, usable: np.ndarray | None = None,
+                size_hw: tuple[int, int] | None = None, focal_diagonals: float = ASSUMED_FOCAL_DIAGONALS) -> PlaneTrack:
     """Present (and `usable`, (T,) bool, where given) frames of `track` in the motion plane (see the
-    module docstring)."""
+    module docstring); with a per-frame scale (`Scale.depth`) and the image's `size_hw`, the plane of
+    `tilted_plane` with the focal length `focal_diagonals` image diagonals."""
     ok = track.present & np.isfinite(track.centroid_px).all(axis=1)
     if usable is not None:
         ok &= usable
@@ -202,6 +277,11 @@ def plane_track(track: ObjectTrack, scale: Scale, usable: np.ndarray | None = No
         xy = np.stack([uv[:, 0], -uv[:, 1]], axis=1)
         if scale.px_per_m is None:
             return PlaneTrack(frame, t, xy, s, "px")
+        if scale.depth is not None and size_hw is not None:
+            xy, metres_per_px = tilted_plane(uv, scale.depth.radius_px[frame], scale.depth.object_diameter_m, size_hw,
+                                             focal_diagonals)
+            good = np.isfinite(xy).all(axis=1)
+            return PlaneTrack(frame[good], t[good], xy[good], (s * metres_per_px)[good], "m")
         return PlaneTrack(frame, t, xy / scale.px_per_m, s / scale.px_per_m, "m")
     cal = scale.calibration
     modelled = cal.positions(uv, s) if cal.positions is not None else None
@@ -215,6 +295,36 @@ def plane_track(track: ObjectTrack, scale: Scale, usable: np.ndarray | None = No
     sigma = np.sqrt(0.5 * ((modelled[1] @ np.abs(e1)) ** 2 + (modelled[1] @ np.abs(e2)) ** 2))
     good = np.isfinite(xy).all(axis=1)
     return PlaneTrack(frame[good], t[good], xy[good], sigma[good], "m")
+
+
+def tilted_plane(uv_px: np.ndarray, radius_px: np.ndarray, diameter_m: float, size_hw: tuple[int, int],
+                 focal_diagonals: float) -> tuple[np.ndarray, np.ndarray]:
+    """((N, 2) positions (horizontal, up) in metres in the plane the object moves in, (N,) metres per pixel)
+    from centroids and per-frame on-axis radii: camera-frame positions P = k (u - cx, v - cy, f) with k =
+    diameter / (2 r) m/px (the principal point at the image centre, f = `focal_diagonals` image diagonals:
+    only the depth axis depends on it); the motion plane Z = Z0 + a X + b Y by least squares (a kept 0 when
+    the object hardly moves sideways: a drop); up = the camera's -y projected on that plane (a camera that
+    pitches, not one that rolls), horizontal = up x normal."""
+    H, W = size_hw
+    f = focal_diagonals * float(np.hypot(H, W))
+    k = diameter_m / (2 * np.asarray(radius_px, float))
+    P = np.stack([(uv_px[:, 0] - (W - 1) / 2) * k, (uv_px[:, 1] - (H - 1) / 2) * k, f * k], axis=1)
+    ok = np.isfinite(P).all(axis=1)
+    if ok.sum() < 3:
+        return np.full((len(P), 2), np.nan), k
+    Q = P[ok] - P[ok].mean(axis=0)
+    sideways = np.ptp(Q[:, 0]) > 0.2 * max(np.ptp(Q[:, 1]), 1e-12)
+    A = np.stack([Q[:, 0], Q[:, 1]], axis=1) if sideways else Q[:, 1:2]
+    coef = np.linalg.lstsq(A, Q[:, 2], rcond=None)[0]
+    a, b = (float(coef[0]), float(coef[1])) if sideways else (0.0, float(coef[0]))
+    normal = np.array([a, b, -1.0]) / math.sqrt(a * a + b * b + 1)
+    down = np.array([0.0, 1.0, 0.0])
+    up = -(down - (down @ normal) * normal)
+    up /= np.linalg.norm(up)
+    horizontal = np.cross(up, normal)
+    horizontal *= 1.0 if horizontal[0] >= 0 else -1.0
+    centred = P - P[ok].mean(axis=0)
+    return np.stack([centred @ horizontal, centred @ up], axis=1), k
 
 
 def plane_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
