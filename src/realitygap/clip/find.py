@@ -48,6 +48,9 @@ LINK_GATE_DIAGONALS = 0.08
 chain's constant-velocity prediction."""
 MAX_GAP_FRAMES = 3
 """A chain survives this many frames without a blob (an occlusion, a missed detection)."""
+ANCHOR_FRAMES = 4
+SIZE_COST = 3.0
+"""The silhouette tracker picks the blob minimising distance / radius + this x |log(area / the object's area)|."""
 THIN_FRACTION = 0.6
 """Parts of a silhouette thinner than this fraction of its radius are not the object (`compact_part`)."""
 CONTRAST_BLUR_PX = 1.0
@@ -84,8 +87,9 @@ def parse_colour(spec: str) -> np.ndarray:
 
 
 def track_clip_object(frames: np.ndarray, t_s: np.ndarray, object_spec: str, motion: str = "",
-                      config: TrackerConfig = TrackerConfig()) -> tuple[ObjectTrack, str, int]:
-    """The measured object's track, how it was found (one line) and the frame it was found on. `motion` is the law's
+                      config: TrackerConfig = TrackerConfig()) -> tuple[ObjectTrack, str, int, float]:
+    """The measured object's track, how it was found (one line), the frame it was found on and its
+    area there (px, the seed mask's). `motion` is the law's
     `ScenarioSpec.clip_motion` ('free_flight', 'oscillation' or '': any coherent motion)."""
     rgb = None if object_spec.strip().lower() == "auto" else parse_colour(object_spec)
     background = clip_background(frames)
@@ -102,7 +106,7 @@ def track_clip_object(frames: np.ndarray, t_s: np.ndarray, object_spec: str, mot
     first = np.flatnonzero(track.present)
     start = f"found at frame {seed_frame}, seen from frame {int(first[0])}" if len(first) and first[0] else "from the first frame"
     how = "tracked by its colour" if by_colour else "tracked by its silhouette against the background (colour not separable)"
-    return track, f"{what}: {why}, {how} {start}", seed_frame
+    return track, f"{what}: {why}, {how} {start}", seed_frame, float(mask.sum())
 
 
 def _track_from(frames: np.ndarray, t_s: np.ndarray, mask: np.ndarray, background: np.ndarray, by_colour: bool,
@@ -344,7 +348,8 @@ def track_by_contrast(frames: np.ndarray, t_s: np.ndarray, mask0: np.ndarray, ba
     Contrast = |frame - background| (Euclidean over the channels) of the difference smoothed by a Gaussian
     of `CONTRAST_BLUR_PX` (a dim object in sensor noise stays one blob); foreground = contrast >=
     max(`MIN_SMOOTH_CONTRAST`, 6 x its robust noise on frame 0). Per frame the component nearest the
-    constant-velocity prediction, holes filled, is the silhouette; each pixel weighs min(1, contrast /
+    constant-velocity prediction and closest to the object's size (`SIZE_COST`), holes filled, is the
+    silhouette; each pixel weighs min(1, contrast /
     the silhouette's median inner contrast) (edges by their coverage; a specular highlight or a bright
     print counts once, not by its brightness); centroid and area (sum of weights) from those weights.
     sigma_px = 1 / sqrt(12 pi r) px."""
@@ -379,7 +384,9 @@ def track_by_contrast(frames: np.ndarray, t_s: np.ndarray, mask0: np.ndarray, ba
         if len(big) == 0:
             continue
         d = np.hypot(*(cents[big] - predicted).T)
-        k = int(np.argmin(d))
+        # nearest the prediction, and of the object's size: a hand or a person nearby is much larger
+        cost = d / max(r_ref, 1.0) + SIZE_COST * np.abs(np.log(stats[big, cv2.CC_STAT_AREA] / area_ref))
+        k = int(np.argmin(cost))
         if d[k] > max(4 * r_ref, 0.25 * np.hypot(H, W)):
             continue
         label = big[k]
@@ -404,19 +411,39 @@ def track_by_contrast(frames: np.ndarray, t_s: np.ndarray, mask0: np.ndarray, ba
                        bbox_px=bbox, radius_px=radius, sigma_px=sigma, visible_fraction=fraction)
 
 
-def partial_frames(track: ObjectTrack, seed_frame: int) -> np.ndarray:
+def partial_frames(track: ObjectTrack, seed_frame: int, seed_area_px: float | None = None) -> np.ndarray:
     """(T,) bool: present frames whose silhouette area is more than `PARTIAL_SHORTFALL` off the object's
-    whole size there (`size_model`, started at its size on `seed_frame`, where it was found alone): below
-    it (a hand over it, the image border cutting it) or above it (merged with another object): their
-    centroids are pulled off the centre."""
+    whole size there (`size_model`, started at its size on `seed_frame`, where it was found alone; with
+    `seed_area_px`, the size the finder saw there, on the frame of the next `ANCHOR_FRAMES` whose tracked
+    size is nearest it, a tracker that took in a hand on the seed frame recovering in the next): below
+    it (a hand over it, the image border cutting it) or above it and wider across its motion (merged with
+    another object; a motion-blurred streak is longer, not wider): their centroids are pulled off the
+    centre."""
     out = np.zeros(len(track.state), bool)
     present = track.present & (np.nan_to_num(track.area_px) > 0)
     if present.sum() < 4:
         return out
     radius = np.sqrt(np.where(present, track.area_px, np.nan) / np.pi)
     start = radius[seed_frame] if present[seed_frame] else float(np.nanmedian(radius))
-    whole = size_model(track.centroid_px, radius, present, start, seed_frame)
-    out[present] = np.abs(np.log(radius[present] / whole[present])) > -0.5 * math.log(1 - PARTIAL_SHORTFALL)
+    anchor = seed_frame
+    if seed_area_px:  # the tracked frame near the seed whose size is nearest the one the finder saw alone anchors
+        near = np.flatnonzero(present[seed_frame:seed_frame + ANCHOR_FRAMES]) + seed_frame
+        if len(near):
+            mismatch = np.abs(np.log(radius[near] / math.sqrt(seed_area_px / math.pi)))
+            anchor = int(near[np.argmin(mismatch)])
+            start = radius[anchor]
+    whole = size_model(track.centroid_px, radius, present, start, anchor)
+    limit = -0.5 * math.log(1 - PARTIAL_SHORTFALL)
+    ratio = np.log(radius / whole)
+    out[present] = np.abs(ratio[present]) > limit
+    # larger but no wider across its motion than the object: a motion-blurred streak (its centroid is the
+    # mid-exposure position), not a merge
+    idx = np.flatnonzero(present)
+    velocity = np.gradient(track.centroid_px[idx], axis=0) if len(idx) > 1 else np.zeros((len(idx), 2))
+    box = track.bbox_px[idx].astype(float)
+    across = np.where(np.abs(velocity[:, 1]) >= np.abs(velocity[:, 0]), box[:, 2] - box[:, 0] + 1, box[:, 3] - box[:, 1] + 1)
+    streak = (ratio[idx] > limit) & (across <= (1 + PARTIAL_SHORTFALL) * 2 * whole[idx] + 2)
+    out[idx[streak]] = False
     return out
 
 

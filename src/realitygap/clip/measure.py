@@ -160,7 +160,7 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     object_spec = options.object
     if object_spec == "auto" and episode_meta is not None and "colour" in episode_meta.context.params:
         object_spec = str(episode_meta.context.params["colour"])
-    track, method, seed_frame = track_clip_object(frames, t_s, object_spec, law.clip_motion)
+    track, method, seed_frame, seed_area_px = track_clip_object(frames, t_s, object_spec, law.clip_motion)
     left = left_frame(track, frames.shape[1:3])
     if offset.any():
         track.centroid_px[:] += offset
@@ -169,7 +169,7 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     size = (int(round(timebase.width_px * timebase.processed_scale)), int(round(timebase.height_px * timebase.processed_scale)))
     calibration = _calibration(options, episode_meta, size)
     repeated = frozen_mask(full_frames, track.centroid_px, track.present)
-    partial = partial_frames(track, seed_frame)
+    partial = partial_frames(track, seed_frame, seed_area_px)
     size_hw = (size[1], size[0])
     scale = scale_for_clip(track, timebase.processed_scale, size_hw, px_per_m=options.scale_px_per_m,
                            object_diameter_m=options.object_diameter_m, calibration=calibration, frames=full_frames,

@@ -34,7 +34,12 @@ from realitygap.runtime.errors import InputError
 
 WHOLE_FRACTION = 0.9
 """Frames whose visible fraction is at least this are whole silhouettes (for the apparent size)."""
+MAX_BLUR_RADII = 0.25
+"""Frames whose object moves more than this many radii per frame (a streak up to that long in a frame-long
+exposure) do not measure its size; the slowest five do when fewer are that still."""
 SIZE_FRAMES = 30
+CANDIDATE_FRAMES = 90
+"""At most this many frames (evenly spread) are examined for the apparent size."""
 """At most this many frames measure the apparent size."""
 MIN_RELATIVE_CONTRAST = 0.7
 """... and its object-surround contrast is at least this fraction of the best frame's (a ball over the
@@ -140,7 +145,7 @@ def scale_for_clip(track: ObjectTrack, processed_scale: float, size_hw: tuple[in
     if px_per_m is not None:
         return Scale(px_per_m * processed_scale, 0.0, "scale from --scale (px per metre)")
     if object_diameter_m is not None:
-        radius_px, rel, measured_on = apparent_radius_px(track, size_hw, frames)
+        radius_px, rel, measured_on = apparent_radius_px(track, size_hw, frames, usable)
         depth = depth_trend(track, size_hw, radius_px, measured_on, usable, object_diameter_m) if usable is not None else None
         origin = "scale from object diameter" + (f", per frame (its size changes {100 * depth.change:.0f} %: the object "
                                                  "changes depth)" if depth is not None else "")
@@ -150,8 +155,8 @@ def scale_for_clip(track: ObjectTrack, processed_scale: float, size_hw: tuple[in
     return Scale(None, 0.0, "no scale")
 
 
-def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.ndarray | None = None
-                       ) -> tuple[float, float, np.ndarray]:
+def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.ndarray | None = None,
+                       usable: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
     """(radius px on the optical axis, relative uncertainty, the frames it was measured on) of the object's
     silhouette.
 
@@ -170,28 +175,37 @@ def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.
     p = d / f, d the distance from the image centre (taken as the principal point), f assumed
     `ASSUMED_FOCAL_DIAGONALS` image diagonals (a phone's main camera, ~80 deg diagonal field of view;
     a wrong f by +-50 % moves r0 by ~+-1 % at p = 0.3).
-    r0 = median of the corrected radii over the whole frames (visible fraction >= 0.9) without the
-    fastest third (motion blur), at most `SIZE_FRAMES` of them. Relative uncertainty: their spread (1.4826
+    r0 = median of the corrected radii over the whole frames (visible fraction >= 0.9; `usable`, (T,) bool,
+    where given: not partly hidden or merged) where the object
+    moves at most `MAX_BLUR_RADII` radii per frame (motion blur), at most `SIZE_FRAMES` of them. Relative uncertainty: their spread (1.4826
     MAD) over sqrt(n), half the change of r0 over `FOCAL_RANGE_DIAGONALS` and `EDGE_PX`, in quadrature.
     """
-    whole = track.present & (np.nan_to_num(track.visible_fraction) >= WHOLE_FRACTION) & np.isfinite(track.radius_px)
+    seen = track.present & np.isfinite(track.radius_px) & (True if usable is None else usable)
+    seen = seen if seen.any() else track.present & np.isfinite(track.radius_px)
+    whole = seen & (np.nan_to_num(track.visible_fraction) >= WHOLE_FRACTION)
     chosen = np.flatnonzero(whole)
     if len(chosen) < 3:
-        chosen = np.flatnonzero(track.present & np.isfinite(track.radius_px))
+        chosen = np.flatnonzero(seen)
     if len(chosen) == 0:
         raise InputError("the object is never seen whole: its apparent size cannot give a scale")
-    if len(chosen) > 5:
-        speed = np.hypot(*np.gradient(track.centroid_px[chosen], track.t_s[chosen], axis=0).T)
-        chosen = np.sort(chosen[np.argsort(speed, kind="stable")[: max(5, (2 * len(chosen)) // 3)]])
-    chosen = chosen[np.unique(np.linspace(0, len(chosen) - 1, min(len(chosen), SIZE_FRAMES)).round().astype(int))]
+    step_px = np.zeros(len(chosen))
+    if len(chosen) > 1:
+        step_px = np.hypot(*np.gradient(track.centroid_px[chosen], axis=0).T) / np.maximum(np.gradient(chosen), 1)
+    chosen, step_px = _spread(chosen, step_px, CANDIDATE_FRAMES)
     radii = track.radius_px[chosen]
-    if frames is not None:
+    if frames is not None:  # the coverage where it can be measured (a uniform surround), else the tracker's area
         measured = np.array([coverage_radius_px(frames[i], track.centroid_px[i], track.radius_px[i]) for i in chosen])
         coverage, contrast = measured[:, 0], measured[:, 1]
         good = np.isfinite(coverage)
         good &= contrast >= MIN_RELATIVE_CONTRAST * (np.max(contrast[good]) if good.any() else 0.0)
         if good.sum() >= 3:
-            chosen, radii = chosen[good], coverage[good]
+            chosen, radii, step_px = chosen[good], coverage[good], step_px[good]
+    if len(chosen) > 5:  # the sharpest: a moving object smears in a long exposure
+        sharp = step_px <= MAX_BLUR_RADII * float(np.nanmedian(radii))
+        keep = np.flatnonzero(sharp) if sharp.sum() >= 5 else np.argsort(step_px, kind="stable")[:max(5, len(chosen) // 3)]
+        keep = np.sort(keep)
+        chosen, radii = chosen[keep], radii[keep]
+    chosen, radii = _spread(chosen, radii, SIZE_FRAMES)
     H, W = size_hw
     d2 = np.sum((track.centroid_px[chosen] - [(W - 1) / 2, (H - 1) / 2]) ** 2, axis=1)
 
@@ -203,6 +217,12 @@ def apparent_radius_px(track: ObjectTrack, size_hw: tuple[int, int], frames: np.
     spread = 1.4826 * float(np.median(np.abs(r0 - radius)))
     low, high = (float(np.median(on_axis(f))) for f in FOCAL_RANGE_DIAGONALS)
     return radius, math.hypot(spread / math.sqrt(len(chosen)), abs(high - low) / 2, EDGE_PX) / radius, chosen
+
+
+def _spread(frames: np.ndarray, values: np.ndarray, most: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most `most` of `frames` (and their `values`), evenly spread."""
+    pick = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), most)).round().astype(int))
+    return frames[pick], values[pick]
 
 
 def coverage_radius_px(frame: np.ndarray, centre_px: np.ndarray, radius_px: float) -> tuple[float, float]:
@@ -258,7 +278,7 @@ def _limb_matted_radius(patch, offset, d, angle, radius, fb, radius_px) -> float
         a = (offset[band & here] @ edge) / (edge @ edge)
         off_line = np.linalg.norm(offset[band & here] - a[:, None] * edge, axis=-1) > OFF_LINE_FRACTION * float(np.sqrt(edge @ edge))
         inside = d[band & here] < radius
-        alpha[band & here] = np.where(off_line & inside, 1.0, np.clip(a, 0.0, 1.0))
+        alpha[band & here] = np.where(off_line & inside, 1.0, np.clip(a, -1.0, 1.0))
     return float(np.sqrt(alpha[d <= 1.3 * radius_px + 3].sum() / np.pi))
 
 
