@@ -18,7 +18,14 @@ from typing import Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from realitygap.clip.consistency import clip_consistency, consistency_line, frozen_mask
+from realitygap.clip.consistency import (
+    camera_path,
+    clip_consistency,
+    consistency_line,
+    frozen_mask,
+    path_displacement_px,
+    stabilised,
+)
 from realitygap.clip.find import left_frame, partial_frames, track_clip_object
 from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.plausibility import Implausible, check_clip
@@ -33,10 +40,13 @@ from realitygap.clip.scale import (
 )
 from realitygap.core.planefit import ClipFit, PlaneTrack
 from realitygap.episode.meta import EpisodeMeta
+from realitygap.measure.pipeline import tracked_object_masks
 from realitygap.measure.tracking import ObjectTrack
 from realitygap.runtime.errors import InputError
 
 EPISODE_JSON = "episode.json"
+CAMERA_STILL_PX = 1.0
+"""A camera that moves the image by more than this (px) is undone from the track (`consistency.stabilised`)."""
 DEFAULT_MAX_SIDE_PX = 960
 """Frames larger than this (long side, px) are downscaled while decoding, for speed (measured: docs/twins.md,
 benchmarks/measure.py)."""
@@ -168,20 +178,24 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         track.bbox_px[seen] = track.bbox_px[seen] + np.r_[offset, offset].astype(track.bbox_px.dtype)
     size = (int(round(timebase.width_px * timebase.processed_scale)), int(round(timebase.height_px * timebase.processed_scale)))
     calibration = _calibration(options, episode_meta, size)
+    path = camera_path(full_frames, tracked_object_masks([track], full_frames.shape))
+    moved_px = path_displacement_px(path, full_frames.shape[1:3])
+    camera_moves = calibration is None and math.isfinite(moved_px) and moved_px > CAMERA_STILL_PX
+    steady = stabilised(track, path) if camera_moves else track  # positions in frame 0's view; sizes stay in pixels
     repeated = frozen_mask(full_frames, track.centroid_px, track.present)
     partial = partial_frames(track, seed_frame, seed_area_px)
     size_hw = (size[1], size[0])
     scale = scale_for_clip(track, timebase.processed_scale, size_hw, px_per_m=options.scale_px_per_m,
                            object_diameter_m=options.object_diameter_m, calibration=calibration, frames=full_frames,
                            usable=~repeated & ~partial)
-    plane = plane_track(track, scale, ~repeated & ~partial, size_hw)
-    unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(track, plane)
+    plane = plane_track(steady, scale, ~repeated & ~partial, size_hw)
+    unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(steady, plane)
     try:
         fit = fit_clip(options.law, plane, unit_per_px=unit_per_px, rel_scale_sigma=scale.rel_uncertainty,
                        rel_time_sigma=time_base_uncertainty(timebase.rate_from),
                        frames=options.frames, length_m=options.length_m, seed=options.seed)
         if scale.depth is not None:
-            _add_focal_systematic(fit, track, scale, ~repeated & ~partial, size_hw, options, unit_per_px)
+            _add_focal_systematic(fit, steady, scale, ~repeated & ~partial, size_hw, options, unit_per_px)
     except InputError as error:
         if left is not None:
             raise InputError(f"the object leaves the frame at frame {left} (t = {t_s[left]:.3f} s), before the {options.law} "
@@ -189,6 +203,9 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         raise
     if left is not None:
         fit.notes.append(f"the object leaves the frame after frame {left} (t = {t_s[left]:.3f} s)")
+    if camera_moves:
+        fit.notes.append(f"the camera moves ({moved_px:.3g} px): positions are taken back to frame 0's view by the "
+                         "background's motion (a similarity per frame; a pan's perspective is not undone)")
     for name, which in (("repeat their predecessor while the object moves (no new sample at their time)", repeated),
                         ("show the object partly hidden, cut by the border or merged with another object (centroid "
                          "off its centre)", partial)):
@@ -202,7 +219,7 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         episode = {"episode_id": episode_meta.episode_id, "scenario": episode_meta.context.scenario,
                    "params": dict(episode_meta.context.params), "source": episode_meta.source}
     implausible = check_clip(fit, law.bounds_of, timebase.fps_used, timebase.rate_from)
-    consistency = clip_consistency(full_frames, track)
+    consistency = clip_consistency(full_frames, track, path)
     return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible, consistency)
 
 
