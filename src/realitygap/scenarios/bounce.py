@@ -335,6 +335,15 @@ def fit_bounce(spec: ScenarioSpec, params: Params, tracks: Mapping[str, Measured
 
 
 # --- law fit on a clip's plane track (measure-clip) --------------------------------------------------
+MAX_IMPACT_GAP_S = 0.1
+"""Successive arcs are at most this far apart in time (the impact between them, its unmeasured frames);
+the longest run of arcs so linked is fitted."""
+MIN_BOUNCE_SPAN = 0.015
+"""An impact in a clip is a minimum of the height at least this fraction of the motion's span below both
+neighbouring apexes (and 6 noise sigmas): the small last bounces before a ball rolls are impacts too, and an
+arc must not run over them."""
+
+
 def fit_bounce_clip(track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int) -> ClipFit:
     """Arcs between impacts (local minima of the height), after the release and before the ball rests,
     fitted jointly: y = a_k + b_k tau_k - g tau_k^2 / 2 with one g. The contact level is where successive
@@ -346,7 +355,7 @@ def fit_bounce_clip(track: PlaneTrack, noise: np.ndarray, rng: np.random.Generat
     moving = np.flatnonzero(np.abs(y - y[-1]) > RELEASE_SIGMAS * typical)
     stop = int(moving[-1]) + 1 if len(moving) else len(y)  # the ball at rest at the end is no arc
     span = float(y[start:stop].max() - y[start:stop].min())
-    minima, _ = find_peaks(-y[start:stop], prominence=max(6 * typical, 0.03 * span))
+    minima, _ = find_peaks(-y[start:stop], prominence=max(6 * typical, MIN_BOUNCE_SPAN * span))
     edges = np.r_[start - 1, minima + start, stop]
     arcs = []
     for a, b in zip(edges[:-1], edges[1:]):
@@ -355,6 +364,17 @@ def fit_bounce_clip(track: PlaneTrack, noise: np.ndarray, rng: np.random.Generat
             break
         arcs.append(frames)
     notes = []
+    runs = [[arcs[0]]] if arcs else []
+    for arc in arcs[1:]:  # an arc after a stretch the track misses is not the previous one's bounce
+        if t[arc[0]] - t[runs[-1][-1][-1]] > MAX_IMPACT_GAP_S:
+            runs.append([arc])
+        else:
+            runs[-1].append(arc)
+    if len(runs) > 1:
+        best = max(runs, key=len)
+        notes.append(f"{len(arcs) - len(best)} arc(s) left out: the track misses more than {MAX_IMPACT_GAP_S} s between "
+                     "arcs there (an impact and the arc after it may be missing), so they are not successive bounces")
+        arcs = best
     while len(arcs) >= 2:
         _, arc_rms = fit_arcs(t, y, noise, arcs)
         earlier = np.array([np.median(arc_rms[:k]) if k >= 2 else np.inf for k in range(len(arcs))])
