@@ -57,10 +57,13 @@ CONTRAST_BLUR_PX = 1.0
 MIN_SMOOTH_CONTRAST = 8.0
 """Least smoothed |frame - background| (8-bit levels, Euclidean over channels) of a silhouette pixel."""
 PARTIAL_SHORTFALL = 0.15
+MAX_STREAK_RADII = 2.0
+"""A blurred streak's equivalent radius is at most this many times the object's (3 radii per frame at most)."""
 """A silhouette this much smaller than the object's whole size (area) is partly hidden: not measured."""
 MIN_ARC_POINTS = 5
 ARC_TOLERANCE_RADII = 0.25
 ARC_DOWN_DEG = 45.0
+MIN_ARC_DROP_RADII = 1.5
 """Selection only (the fit checks gravity's direction against 30 deg): an arc bending more than this from
 the image's down is not a free flight seen by a roughly upright camera."""
 HUE_TOLERANCE_DEG = 30.0
@@ -290,8 +293,9 @@ def motion_score(tracklet: Tracklet, t_s: np.ndarray, motion: str, stride: int, 
 def free_flight_arcs(t_s: np.ndarray, centre_px: np.ndarray, radius_px: float, stride: int) -> list[tuple[int, int]]:
     """Index windows [a, b) of at least `MIN_ARC_POINTS` points on one parabola per image axis (rms
     residual at most max(`ARC_TOLERANCE_RADII` radii, one grid cell)) whose acceleration points
-    within `ARC_DOWN_DEG` of the image's down and bends the path by at least a quarter radius (a thing
-    held, carried or rolling does not)."""
+    within `ARC_DOWN_DEG` of the image's down, bends the path by at least a quarter radius and rises or falls
+    by at least `MIN_ARC_DROP_RADII` radii (a thing held, carried or rolling does not; a walking person's
+    centroid bobs by a fraction of their size)."""
     n = len(t_s)
     tolerance = max(ARC_TOLERANCE_RADII * radius_px, float(stride))
     arcs, a = [], 0
@@ -307,7 +311,8 @@ def free_flight_arcs(t_s: np.ndarray, centre_px: np.ndarray, radius_px: float, s
         duration = t_s[b - 1] - t_s[a]
         bend = float(np.hypot(*acc)) * duration**2 / 8
         down = math.degrees(math.atan2(abs(acc[0]), acc[1])) if acc[1] > 0 else 180.0
-        if down <= ARC_DOWN_DEG and bend >= 0.25 * radius_px:
+        drop = float(np.ptp(centre_px[a:b, 1]))
+        if down <= ARC_DOWN_DEG and bend >= 0.25 * radius_px and drop >= MIN_ARC_DROP_RADII * radius_px:
             arcs.append((a, b))
             a = b
         else:
@@ -436,13 +441,16 @@ def partial_frames(track: ObjectTrack, seed_frame: int, seed_area_px: float | No
     limit = -0.5 * math.log(1 - PARTIAL_SHORTFALL)
     ratio = np.log(radius / whole)
     out[present] = np.abs(ratio[present]) > limit
-    # larger but no wider across its motion than the object: a motion-blurred streak (its centroid is the
-    # mid-exposure position), not a merge
+    # larger but no wider across its motion than the object, and no larger than the object smeared over a
+    # frame's motion: a motion-blurred streak (its centroid is the mid-exposure position), not a merge
     idx = np.flatnonzero(present)
     velocity = np.gradient(track.centroid_px[idx], axis=0) if len(idx) > 1 else np.zeros((len(idx), 2))
     box = track.bbox_px[idx].astype(float)
     across = np.where(np.abs(velocity[:, 1]) >= np.abs(velocity[:, 0]), box[:, 2] - box[:, 0] + 1, box[:, 3] - box[:, 1] + 1)
-    streak = (ratio[idx] > limit) & (across <= (1 + PARTIAL_SHORTFALL) * 2 * whole[idx] + 2)
+    step = np.hypot(*velocity.T) / np.maximum(np.gradient(idx), 1) if len(idx) > 1 else np.zeros(len(idx))
+    smear = np.pi * whole[idx] ** 2 + 2 * whole[idx] * step  # a disc smeared over one frame's motion
+    streak = (ratio[idx] > limit) & (ratio[idx] <= math.log(MAX_STREAK_RADII)) \
+        & (across <= (1 + PARTIAL_SHORTFALL) * 2 * whole[idx] + 2) & (track.area_px[idx] <= (1 + 2 * PARTIAL_SHORTFALL) * smear)
     out[idx[streak]] = False
     return out
 
@@ -452,31 +460,39 @@ def size_model(centre_px: np.ndarray, radius_px: np.ndarray, use: np.ndarray, st
     """(T,) the object's whole radius where it is: an affine function of its image position (the inverse depth
     of points on a plane is affine in image coordinates and the apparent radius goes as inverse depth, so an
     object moving in any plane, at rest or not, seen by a still camera, fits it), fitted to `radius_px` over
-    the frames `use` by iteratively reweighted least squares (radii more than 5 % off the fit down-weighted
-    100x, 8 rounds) from two starts, the constant `start` and the ordinary least-squares fit; the one with
+    the frames `use` by least squares on the radii within 5 % of the previous fit (8 rounds; `_affine_size`)
+    from two starts, the constant `start` and the fit to all; the one with
     more radii within 5 % wins, counted around `anchor_frame` (where the object was seen alone) until three
     in a row miss (`_run_about`). A coordinate that spans less than 4 radii is left out."""
     idx = np.flatnonzero(use & np.isfinite(radius_px) & np.isfinite(centre_px).all(axis=1))
     if len(idx) < 4:
         return np.full(len(radius_px), float(start))
-    mean = centre_px[idx].mean(axis=0)
-    axes = [k for k in (0, 1) if np.ptp(centre_px[idx, k]) >= 4 * start]
-    design = np.stack([np.ones(len(radius_px))] + [np.nan_to_num(centre_px[:, k] - mean[k]) for k in axes], axis=1)
-    A, r = design[idx], radius_px[idx]
+    centre = np.nan_to_num(centre_px)
+    r = radius_px[idx]
     best, best_score = np.full(len(radius_px), float(start)), -1
-    for fitted in (np.full(len(idx), float(start)), A @ np.linalg.lstsq(A, r, rcond=None)[0]):
-        fitted = np.maximum(fitted, 1e-6)
+    for model in (np.full(len(radius_px), float(start)), _affine_size(centre, radius_px, idx, np.ones(len(idx), bool), start)):
         for _ in range(8):
-            weights = np.where(np.abs(r / fitted - 1) < 0.05, 1.0, 0.01)
-            coefficients = np.linalg.lstsq(A * weights[:, None], r * weights, rcond=None)[0]
-            fitted = np.maximum(A @ coefficients, 1e-6)
-        model = np.maximum(design @ coefficients, 1e-6)
-        inlier = np.abs(r / fitted - 1) < 0.05
+            model = _affine_size(centre, radius_px, idx, np.abs(r / np.maximum(model[idx], 1e-6) - 1) < 0.05, start)
+        inlier = np.abs(r / np.maximum(model[idx], 1e-6) - 1) < 0.05
         score = _run_about(inlier, int(np.searchsorted(idx, anchor_frame))) \
             if anchor_frame is not None and anchor_frame in idx else int(inlier.sum())
         if score > best_score:
             best, best_score = model, score
     return best
+
+
+def _affine_size(centre_px: np.ndarray, radius_px: np.ndarray, idx: np.ndarray, inlier: np.ndarray, start: float) -> np.ndarray:
+    """(T,) least-squares radius a + b (u - u_mean) + c (v - v_mean) over the frames idx[inlier], about their
+    mean position, with only the coordinates they span by at least 4 radii (a direction they leave free gets
+    no slope from the rest); the constant `start` with no inliers."""
+    fit = idx[inlier]
+    if len(fit) == 0:
+        return np.full(len(radius_px), float(start))
+    mean = centre_px[fit].mean(axis=0)
+    axes = [k for k in (0, 1) if np.ptp(centre_px[fit, k]) >= 4 * start]
+    design = np.stack([np.ones(len(radius_px))] + [centre_px[:, k] - mean[k] for k in axes], axis=1)
+    coefficients = np.linalg.lstsq(design[fit], radius_px[fit], rcond=None)[0]
+    return np.maximum(design @ coefficients, 1e-6)
 
 
 def _run_about(inlier: np.ndarray, at: int, max_gap: int = 2) -> int:

@@ -50,6 +50,7 @@ OFF_LINE_FRACTION = 0.5
 """Inside the silhouette, a pixel further than this fraction of the object-background contrast from the line
 between their colours (a specular highlight) counts as object."""
 MIN_DEPTH_CHANGE = 0.05
+MIN_EXPLAINED = 0.8
 """An object whose apparent size changes less than this along its track keeps one scale."""
 ASSUMED_FOCAL_DIAGONALS = 0.6
 """Focal length assumed for the off-axis correction of the apparent size, in image diagonals."""
@@ -123,7 +124,8 @@ def depth_trend(track: ObjectTrack, size_hw: tuple[int, int], radius0_px: float,
     radius = np.sqrt(np.where(use, track.area_px, np.nan) / np.pi) / (1 + np.nan_to_num(p2)) ** 0.25
     model = size_model(track.centroid_px, radius, use, float(np.nanmedian(radius)))
     change = float(model[use].max() / model[use].min() - 1)
-    if change < MIN_DEPTH_CHANGE:
+    explained = float(np.mean(np.abs(radius[use] / model[use] - 1) < 0.05))
+    if change < MIN_DEPTH_CHANGE or explained < MIN_EXPLAINED:
         return None
     return DepthTrend(np.where(track.present, radius0_px * model / np.median(model[measured_on]), np.nan), object_diameter_m,
                       change)
