@@ -386,7 +386,7 @@ def measure_clip(
     calibration: Optional[Path] = typer.Option(None, "--calibration", help="camera calibration JSON (fx_px .. T_world_camera)"),
     object_spec: str = typer.Option("auto", "--object", help="object colour (name, #rrggbb, r,g,b) or auto (the most coherently moving)"),
     roi: Optional[str] = typer.Option(None, "--roi", help="x,y,w,h region to search, file pixels"),
-    frames: Optional[str] = typer.Option(None, "--frames", help="a:b, fit frames a..b-1 only (default: automatic windows)"),
+    frames: Optional[str] = typer.Option(None, "--frames", help="a:b, track and fit frames a..b-1 only (default: the whole clip, automatic windows)"),
     length_m: Optional[float] = typer.Option(None, "--length-m", help="pendulum length (pivot to centre of mass) in metres, for g"),
     max_side: int = typer.Option(960, "--max-side", help="downscale larger frames to this long side while decoding; 0: never"),
 ) -> None:

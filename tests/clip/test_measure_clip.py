@@ -297,3 +297,12 @@ def test_user_errors_are_one_line_exit_2(case, expected, tmp_path, capsys):
     assert code == 2, (out, err)
     assert err.startswith("error: ") and err.count("\n") == 1 and expected in err, err
     assert not math.isnan(code)
+
+
+def test_frames_limit_the_tracking_not_only_the_fit():
+    g_px = 400.0
+    frames = painted_fall(40, 60, g_px)
+    result = measure_clip(_mp4(frames, 60, "limited.mp4", crf=18), ClipOptions(law="drop", scale_px_per_m=1.0, frames=(5, 25)))
+    seen = np.flatnonzero(result.track.present)
+    assert seen.min() >= 5 and seen.max() <= 24, seen
+    assert abs(result.fit.quantities["g_m_s2"].value / g_px - 1) < G_KNOWN_SCALE

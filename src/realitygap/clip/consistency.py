@@ -234,5 +234,7 @@ def consistency_line(report: dict) -> str:
     camera = report["camera_motion_px"]
     camera_text = "camera motion unknown" if camera is None else (f"camera still ({camera:.2g} px)" if camera < 1.0
                                                                   else f"camera moves ({camera:.3g} px)")
+    moving = f", {report['moving_objects']} moving object{'s' if report['moving_objects'] != 1 else ''}" \
+        if "moving_objects" in report else ""
     return (f"consistency: {report['frozen_frames']} frozen, {camera_text}, {len(report['vanishing_events'])} vanishing, "
-            f"{len(report['spontaneous_objects'])} spontaneous")
+            f"{len(report['spontaneous_objects'])} spontaneous{moving}")

@@ -1,20 +1,19 @@
 """Find and track the measured object in a clip without a mask from a twin.
 
-`track_clip_object(frames, t_s, object_spec)`:
+`track_clip_object(frames, t_s, object_spec, motion)`:
 
-- `object_spec` a colour (a realitygap colour name, `#rrggbb` or `r,g,b` in 0-255): the colour tracker
-  of `realitygap.measure.tracking` seeded from that colour on frame 0.
-- `object_spec` 'auto': the object that moves most coherently (`find_moving_object`): a temporal
-  median is the background; per sampled frame the components of |frame - background| > threshold
-  (max over channels, threshold max(`MIN_CONTRAST`, 6 x the robust noise)) are chained frame to
-  frame by nearest centroid; the chain that starts on frame 0 and covers the most frames times the
-  largest excursion from its start wins. Its frame-0 component is the seed mask. If the object's
-  colour separates it from the rest of frame 0 (the colour model learnt on the seed reproduces the
-  seed with IoU >= 0.5 and few pixels elsewhere), it is tracked by colour; otherwise (a dark object
-  on a dark background, a grey object on grey) by contrast against the background
-  (`track_by_contrast`): the component of |frame - background| nearest the constant-velocity
-  prediction, its centroid weighted by the contrast (a specular highlight or a dark silhouette both
-  count).
+- finding (`find_object`): the candidate blobs of every frame, on a grid of at most `AUTO_GRID_PX` px:
+  |frame - temporal median| >= max(`MIN_CONTRAST`, 6 x the robust noise) for `object_spec` 'auto', the
+  pixels of that colour by hue (`colour_match`) for a colour (a realitygap colour name, `#rrggbb`,
+  `r,g,b`); chained frame to frame by an optimal assignment on a constant-velocity prediction
+  (`link_tracklets`); the chain that best shows the law's motion wins (`motion_score`: parabolic arcs
+  falling down the image for a free flight, turning points for a swing, else frames x excursion); the
+  seed is its blob where that motion starts, at its typical size, without thin parts (`compact_part`)
+  and shadows (`shadow_pixels`);
+- tracking, forward and backward from the seed: by colour (`realitygap.measure.tracking`) when a colour
+  model learnt on the seed separates it from the rest of the frame (`colour_separable`), otherwise by its
+  silhouette against the background (`track_by_contrast`);
+- frames whose silhouette is partly hidden, cut or merged (`partial_frames`, against `size_model`).
 
 Frames where the object leaves the image are reported by `left_frame` (last present frame whose box
 touches the border, with the object gone afterwards).
@@ -61,6 +60,7 @@ MAX_STREAK_RADII = 2.0
 """A blurred streak's equivalent radius is at most this many times the object's (3 radii per frame at most)."""
 """A silhouette this much smaller than the object's whole size (area) is partly hidden: not measured."""
 MIN_ARC_POINTS = 5
+MIN_OBJECT_FRAMES = 5
 ARC_TOLERANCE_RADII = 0.25
 ARC_DOWN_DEG = 45.0
 MIN_ARC_DROP_RADII = 1.5
@@ -90,13 +90,15 @@ def parse_colour(spec: str) -> np.ndarray:
 
 
 def track_clip_object(frames: np.ndarray, t_s: np.ndarray, object_spec: str, motion: str = "",
-                      config: TrackerConfig = TrackerConfig()) -> tuple[ObjectTrack, str, int, float]:
-    """The measured object's track, how it was found (one line), the frame it was found on and its
-    area there (px, the seed mask's). `motion` is the law's
-    `ScenarioSpec.clip_motion` ('free_flight', 'oscillation' or '': any coherent motion)."""
+                      config: TrackerConfig = TrackerConfig(), background: np.ndarray | None = None
+                      ) -> tuple[ObjectTrack, str, int, float, int]:
+    """The measured object's track, how it was found (one line), the frame it was found on, its area there
+    (px, the seed mask's) and the number of things that move in the clip (`find_object`). `motion` is the
+    law's `ScenarioSpec.clip_motion` ('free_flight', 'oscillation' or '': any coherent motion); `background`:
+    the whole clip's (`clip_background`) when `frames` are part of it."""
     rgb = None if object_spec.strip().lower() == "auto" else parse_colour(object_spec)
-    background = clip_background(frames)
-    tracklet, seed_frame, mask = find_object(frames, t_s, background, motion, rgb)
+    background = clip_background(frames) if background is None else background
+    tracklet, seed_frame, mask, moving = find_object(frames, t_s, background, motion, rgb)
     what = f"colour {object_spec}" if rgb is not None else "auto"
     why = {"free_flight": "the moving object whose path is a free flight",
            "oscillation": "the moving object that swings back and forth"}.get(motion, "the most coherently moving object")
@@ -109,7 +111,7 @@ def track_clip_object(frames: np.ndarray, t_s: np.ndarray, object_spec: str, mot
     first = np.flatnonzero(track.present)
     start = f"found at frame {seed_frame}, seen from frame {int(first[0])}" if len(first) and first[0] else "from the first frame"
     how = "tracked by its colour" if by_colour else "tracked by its silhouette against the background (colour not separable)"
-    return track, f"{what}: {why}, {how} {start}", seed_frame, float(mask.sum())
+    return track, f"{what}: {why}, {how} {start}", seed_frame, float(mask.sum()), moving
 
 
 def _track_from(frames: np.ndarray, t_s: np.ndarray, mask: np.ndarray, background: np.ndarray, by_colour: bool,
@@ -137,13 +139,15 @@ class Tracklet:
 
 
 def find_object(frames: np.ndarray, t_s: np.ndarray, background: np.ndarray, motion: str = "",
-                rgb: np.ndarray | None = None) -> tuple[Tracklet, int, np.ndarray]:
+                rgb: np.ndarray | None = None) -> tuple[Tracklet, int, np.ndarray, int]:
     """(tracklet, seed frame, seed mask (H, W) on that frame) of the measured object: the foreground
     blobs of every frame (of colour `rgb` by hue where given) are chained frame to frame
     (`link_tracklets`) and the chain that best shows `motion` wins (`motion_score`): hands, people
     and rolling balls do not fall along a parabola. The seed frame is where its motion starts (the
     first frame of its first free-flight arc: after a release, after an entry) or the first after it where
-    the blob has its typical size (not a fragment split off, not merged with another). InputError when nothing
+    the blob has its typical size (not a fragment split off, not merged with another). Also returned: how
+    many chains of at least `MIN_OBJECT_FRAMES` frames move by more than their own size (objects that
+    move: the measured one, hands, people, other balls; a thing split into pieces counts each). InputError when nothing
     moves (or nothing of that colour)."""
     T, H, W = frames.shape[:3]
     stride = max(1, int(np.ceil(max(H, W) / AUTO_GRID_PX)))
@@ -184,7 +188,8 @@ def find_object(frames: np.ndarray, t_s: np.ndarray, background: np.ndarray, mot
     fine = _foreground(frames[seed], background.astype(np.int16), threshold) & grown & ~shadow_pixels(frames[seed], background)
     n, labels_f, stats, _ = cv2.connectedComponentsWithStats(fine.view(np.uint8), connectivity=8)
     mask = coarse.astype(bool) if n < 2 else labels_f == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    return best, seed, compact_part(_fill_holes(mask))
+    moving = sum(len(tr.frame) >= MIN_OBJECT_FRAMES and motion_score(tr, t_s, "", stride, diag)[0] > 0 for tr in tracklets)
+    return best, seed, compact_part(_fill_holes(mask)), int(moving)
 
 
 def shadow_pixels(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -217,7 +222,7 @@ def find_moving_object(frames: np.ndarray, background: np.ndarray | None = None)
     nothing moves."""
     background = clip_background(frames) if background is None else background
     t_s = np.arange(len(frames), dtype=float)
-    _, seed, mask = find_object(frames, t_s, background)
+    _, seed, mask, _ = find_object(frames, t_s, background)
     if seed != 0:
         raise InputError("no moving object found in the first frame")
     return mask
@@ -574,6 +579,23 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     from scipy.ndimage import binary_fill_holes
 
     return binary_fill_holes(mask)
+
+
+def clip_long(track: ObjectTrack, t_s: np.ndarray, first: int) -> ObjectTrack:
+    """A track of frames first..first+n-1 as a track of the whole clip (times `t_s`), GONE elsewhere."""
+    T, n = len(t_s), len(track.state)
+    if first == 0 and n == T:
+        return track
+
+    def place(a, fill):
+        out = np.full((T, *a.shape[1:]), fill, dtype=a.dtype)
+        out[first:first + n] = a
+        return out
+
+    return ObjectTrack(name=track.name, t_s=np.asarray(t_s, float), state=place(track.state, GONE),
+                       centroid_px=place(track.centroid_px, np.nan), area_px=place(track.area_px, 0),
+                       bbox_px=place(track.bbox_px, -1), radius_px=place(track.radius_px, np.nan),
+                       sigma_px=place(track.sigma_px, np.nan), visible_fraction=place(track.visible_fraction, np.nan))
 
 
 def _join_tracks(backward: ObjectTrack, forward: ObjectTrack, t_s: np.ndarray) -> ObjectTrack:

@@ -26,7 +26,7 @@ from realitygap.clip.consistency import (
     path_displacement_px,
     stabilised,
 )
-from realitygap.clip.find import left_frame, partial_frames, track_clip_object
+from realitygap.clip.find import clip_background, clip_long, left_frame, partial_frames, track_clip_object
 from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.plausibility import Implausible, check_clip
 from realitygap.clip.probe import Timebase, read_clip
@@ -170,7 +170,14 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     object_spec = options.object
     if object_spec == "auto" and episode_meta is not None and "colour" in episode_meta.context.params:
         object_spec = str(episode_meta.context.params["colour"])
-    track, method, seed_frame, seed_area_px = track_clip_object(frames, t_s, object_spec, law.clip_motion)
+    first, stop = (0, len(frames)) if options.frames is None else (min(options.frames[0], len(frames)),
+                                                                    min(options.frames[1], len(frames)))
+    if stop - first < 3:
+        raise InputError(f"--frames {options.frames[0]}:{options.frames[1]} holds {max(stop - first, 0)} of the clip's "
+                         f"{len(frames)} frames (need at least 3)")
+    track, method, seed_frame, seed_area_px, moving = track_clip_object(frames[first:stop], t_s[first:stop], object_spec,
+                                                                law.clip_motion, background=clip_background(frames))
+    track, seed_frame = clip_long(track, t_s, first), seed_frame + first  # --frames limits the tracking too
     left = left_frame(track, frames.shape[1:3])
     if offset.any():
         track.centroid_px[:] += offset
@@ -220,6 +227,7 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
                    "params": dict(episode_meta.context.params), "source": episode_meta.source}
     implausible = check_clip(fit, law.bounds_of, timebase.fps_used, timebase.rate_from)
     consistency = clip_consistency(full_frames, track, path)
+    consistency["moving_objects"] = moving
     return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible, consistency)
 
 
