@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from realitygap.core.rig import SENSOR_NAMES
+from realitygap.report.terminal import headline_table, prompt_spec_renderables, ratio_cell
 from realitygap.runtime.errors import InputError, RealitygapError, RealitygapWarning, one_line
 from realitygap.worldmodel.cli import worldmodel_app
 
@@ -88,7 +89,8 @@ def simulate(
         from realitygap.prompts.parse import parse_prompt
 
         spec = parse_prompt(prompt, shared_encoder()).with_options(fixed)
-        _print_prompt_spec(spec)
+        for renderable in prompt_spec_renderables(spec):
+            out.print(renderable)
         scenario, fixed, setup_timing = spec.scenario, spec.params, spec.setup_timing()
     contexts = plan_contexts(str(scenario), n, seed, fixed, rig, prompt=prompt)
     outcomes = _simulate_with_progress(contexts, out_dir, workers, f"simulate {scenario}", setup_timing)
@@ -232,29 +234,6 @@ def score(
     out.print(f"results: {card.parquet} ({len(card.rows)} rows), {card.json}")
 
 
-def headline_table(rows: list[dict], sources: list[str]) -> Table:
-    """The headline (sources x axes) as a rich table: value and its 95 % interval."""
-    from realitygap.scorecard.score import HEADLINE, headline
-
-    table = Table(title="scorecard (all scenarios; 95 % bootstrap intervals over episodes)")
-    table.add_column("source")
-    for axis, _, _, label in HEADLINE:
-        table.add_column(f"{axis}\n{label}", justify="right")
-    for source, cells in headline(rows, sources):
-        table.add_row(source, *(_cell(row) for row in cells))
-    return table
-
-
-def _cell(row: dict | None) -> str:
-    if row is None or row["value"] != row["value"]:
-        return "-"
-    value = f"{100 * row['value']:.0f} %" if row["statistic"] == "share" else f"{row['value']:.3g} {row['unit']}".strip()
-    if row["ci_low"] == row["ci_low"] and row["ci_high"] == row["ci_high"]:
-        scale = 100 if row["statistic"] == "share" else 1
-        value += f" [{scale * row['ci_low']:.3g}, {scale * row['ci_high']:.3g}]"
-    return value
-
-
 @app.command()
 def run(
     out_dir: Path = typer.Option(DEFAULT_RUN_DIR, "--out", help="output folder"),
@@ -320,38 +299,9 @@ def downstream(
     table = Table("source", *config.tasks, title="transfer ratio (1 = as good as training on ground truth; 95 % interval)")
     cells = {(r["source"], r["task"]): r for r in document["summary"] if r["kind"] == "transfer"}
     for source in ("sim",) + tuple(s for s in config.sources if s != "sim"):
-        table.add_row(source, *[_ratio_cell(cells.get((source, t))) for t in config.tasks])
+        table.add_row(source, *[ratio_cell(cells.get((source, t))) for t in config.tasks])
     out.print(table)
     out.print(f"report: {page.resolve()}")
-
-
-def _ratio_cell(row: dict | None) -> str:
-    import math
-
-    if row is None or not math.isfinite(row["ratio"]):
-        return "n/a"
-    return f"{row['ratio']:.2f} [{row['ratio_low']:.2f}, {row['ratio_high']:.2f}]"
-
-
-def _print_prompt_spec(spec) -> None:
-    """The scenario and parameters a prompt chose, each with its unit and origin, and the prompt's setup cost."""
-    from realitygap.scenarios import get_scenario
-
-    out.print(f"prompt -> scenario [bold]{spec.scenario}[/bold] (similarity {spec.similarity:.3f}; "
-              f"runner-up {spec.runner_up} {spec.runner_up_similarity:.3f})")
-    table = Table(title=f"{spec.scenario} parameters from the prompt")
-    for column in ("parameter", "value", "unit", "from"):
-        table.add_column(column)
-    for parameter in get_scenario(spec.scenario).parameters:
-        value, origin = spec.params[parameter.name], spec.origins[parameter.name]
-        where = {"default": "default", "prompt": f"prompt: {origin.phrase!r}"}.get(origin.source, origin.phrase)
-        table.add_row(parameter.name, f"{value:g}" if isinstance(value, float) else str(value), parameter.unit, where)
-    out.print(table)
-    if spec.ignored:
-        out.print(f"numbers not used: {', '.join(spec.ignored)}")
-    cost = spec.cost
-    out.print(f"context setup: {cost.prompt_chars} characters, {cost.prompt_words} words, {cost.prompt_tokens} tokens; "
-              f"parsed in {cost.parse_wall_s:.3f} s (encoder load {cost.encoder_load_s:.1f} s)")
 
 
 def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str, setup_timing: dict | None = None):
@@ -386,7 +336,7 @@ def measure_clip(
     calibration: Optional[Path] = typer.Option(None, "--calibration", help="camera calibration JSON (fx_px .. T_world_camera)"),
     object_spec: str = typer.Option("auto", "--object", help="object colour (name, #rrggbb, r,g,b) or auto (the most coherently moving)"),
     roi: Optional[str] = typer.Option(None, "--roi", help="x,y,w,h region to search, file pixels"),
-    frames: Optional[str] = typer.Option(None, "--frames", help="a:b, track and fit frames a..b-1 only (default: the whole clip, automatic windows)"),
+    frames: Optional[str] = typer.Option(None, "--frames", help="a:b, track and fit frames a..b-1 only (default: all, automatic windows)"),
     length_m: Optional[float] = typer.Option(None, "--length-m", help="pendulum length (pivot to centre of mass) in metres, for g"),
     max_side: int = typer.Option(960, "--max-side", help="downscale larger frames to this long side while decoding; 0: never"),
 ) -> None:
@@ -401,7 +351,8 @@ def measure_clip(
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir} is an existing file: give a folder for clip.json and clip.html")
     if reference is not None or pairs is not None:  # paired mode
-        from realitygap.clip.paired import measure_pairs, pair_specs
+        from realitygap.clip.paired import measure_pairs
+        from realitygap.clip.paired_manifest import pair_specs
         from realitygap.clip.paired_report import write_paired_report
 
         specs = pair_specs(video, reference, pairs, law)

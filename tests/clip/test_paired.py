@@ -19,7 +19,8 @@ import pytest
 from scipy.special import ellipk
 
 from realitygap.clip.measure import ClipOptions
-from realitygap.clip.paired import measure_pair, read_pairs
+from realitygap.clip.paired import measure_pair
+from realitygap.clip.paired_manifest import read_pairs
 from realitygap.scenarios.pendulum import pendulum_angle_rad
 from tests.clip.clips import paint_disc, render
 from tests.helpers import run_cli, write_mp4

@@ -26,7 +26,7 @@ from realitygap.clip.consistency import (
     path_displacement_px,
     stabilised,
 )
-from realitygap.clip.find import clip_background, clip_long, left_frame, partial_frames, track_clip_object
+from realitygap.clip.find import clip_long, left_frame, track_clip_object
 from realitygap.clip.fit import SCALE_HINT, clip_law, fit_clip
 from realitygap.clip.plausibility import Implausible, check_clip
 from realitygap.clip.probe import Timebase, read_clip
@@ -38,6 +38,7 @@ from realitygap.clip.scale import (
     plane_track,
     scale_for_clip,
 )
+from realitygap.clip.silhouette import clip_background, partial_frames
 from realitygap.core.planefit import ClipFit, PlaneTrack
 from realitygap.episode.meta import EpisodeMeta
 from realitygap.measure.pipeline import tracked_object_masks

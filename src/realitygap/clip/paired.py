@@ -36,22 +36,17 @@ and no frame rate need to be known.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import least_squares
-from scipy.special import ellipk
 
 from realitygap.clip.fit import clip_law
 from realitygap.clip.measure import ClipMeasurement, ClipOptions, measure_clip
-from realitygap.clip.plausibility import Implausible, check_clip
-from realitygap.core.planefit import N_BOOT, NOISE_FLOOR_PX, ClipQuantity, PlaneTrack, fit_parabola
+from realitygap.clip.paired_manifest import PairSpec
+from realitygap.clip.paired_pixels import ClipPixels, clip_pixels
 from realitygap.runtime.atomic import json_safe
 from realitygap.runtime.errors import InputError
 
@@ -62,19 +57,8 @@ ASPECT_TOLERANCE = 0.01
 RATE_TOLERANCE = 1e-3
 """Frame rates within this fraction are one rate (ratios of per-frame quantities)."""
 CHECK_SIGMAS = 2.0
-RADIUS_SYSTEMATIC = 0.005
-"""Relative systematic uncertainty of a pendulum's radius from a circle fit: centroids at the swing's ends sit
-0.1-0.4 px off the disc's centre in H.264 clips (measured on painted swings), more than the points' scatter says."""
-RELEASE_SIGMAS = 4.0
-"""The release is seen when the last frame up to one frame period after the fall's vertex lies within this many noise
-sigmas (or 1 px) of the vertex (the object held there, or released there)."""
 CAMERA_STILL_PX = 1.0
-MAX_MANIFEST_BYTES = 16 * 2**20
-MANIFEST_COLUMNS = ("generated", "reference", "law")
-PIXEL_MEANINGLESS = ("friction",)
-"""Quantities the clip fit derives from metres (friction = deceleration / standard gravity): meaningless in pixels."""
 
-ACCELERATION_OF = {"drop": "g_m_s2", "projectile": "g_m_s2", "bounce": "g_m_s2", "slide": "deceleration_m_s2"}
 RATIOS = {  # law -> ratios formed, in this order (quantity names of `ClipPixels.quantities`)
     "drop": ("acceleration", "fall_time", "fall_height"),
     "projectile": ("acceleration", "horizontal_speed"),
@@ -94,37 +78,6 @@ UNITS = {"acceleration": "px/s^2", "fall_time": "s", "fall_height": "px", "horiz
 TIME_POWER = {"acceleration": -2, "fall_time": 1, "horizontal_speed": -1, "bounce_interval_1": 1, "period": 1,
               "small_angle_period": 1}
 """Power of time in each quantity's unit (for the per-frame form when both clips share a rate)."""
-
-
-@dataclass
-class ClipPixels:
-    """One clip of a pair: its measurement and its quantities in (the reference's) pixels and seconds."""
-
-    role: str
-    measurement: ClipMeasurement
-    quantities: dict[str, ClipQuantity]
-    missing: dict[str, str]
-    """Quantities that could not be measured: name -> why."""
-    implausible: list[Implausible]
-    px_factor: float = 1.0
-    """Reference pixels per pixel of this clip's file."""
-
-    @property
-    def fps(self) -> float:
-        return self.measurement.timebase.fps_used
-
-    def to_json(self) -> dict:
-        m, tb = self.measurement, self.measurement.timebase
-        return json_safe({
-            "video": str(m.video), "status": "implausible" if self.implausible else "measured",
-            "implausible": [i.to_json() for i in self.implausible],
-            "fps_used": tb.fps_used, "rate_from": tb.rate_from, "size_px": [tb.width_px, tb.height_px],
-            "px_factor": self.px_factor, "object": m.object_method, "window": m.fit.window,
-            "quantities": {k: {"value": q.value, "uncertainty": q.uncertainty, "unit": q.unit, "note": q.note}
-                           for k, q in self.quantities.items()},
-            "not_measured": dict(self.missing), "consistency": m.consistency,
-            "warnings": list(tb.warnings), "notes": list(m.fit.notes),
-        })
 
 
 @dataclass
@@ -236,16 +189,6 @@ class PairedMeasurement:
                                       "the clips, a wrong rate) are not included"}
 
 
-@dataclass(frozen=True)
-class PairSpec:
-    """One pair of a manifest: generated and reference videos (resolved), the law, and where it was given."""
-
-    generated: Path
-    reference: Path
-    law: str
-    where: str
-
-
 def measure_pair(generated: Path, reference: Path, options: ClipOptions, cache: dict | None = None,
                  name: str = "") -> PairedMeasurement:
     """Measure `generated` against `reference` under `options.law` (see the module docstring). `options` may set
@@ -276,38 +219,6 @@ def measure_pair(generated: Path, reference: Path, options: ClipOptions, cache: 
     return PairedMeasurement(law, gen, ref, ratios, checks, "frame" if shared else "s", warnings, name)
 
 
-def clip_pixels(role: str, m: ClipMeasurement, px_factor: float, seed: int = 0) -> ClipPixels:
-    """The quantities of one clip measured in file pixels (`measure_clip` with `PIXEL_SCALE`), converted to
-    reference pixels (x `px_factor`) and seconds; the unmeasurable ones with their reason."""
-    law, fit, q, missing = m.fit.law, m.fit, {}, {}
-    k = px_factor
-    acc = fit.quantities.get(ACCELERATION_OF.get(law, ""))
-    if acc is not None:
-        q["acceleration"] = ClipQuantity(acc.value * k, acc.uncertainty * k, "px/s^2", "size of the fitted acceleration")
-    elif law in ACCELERATION_OF:
-        missing["acceleration"] = "the law fit gives no acceleration"
-    noise = np.maximum(m.plane.sigma, NOISE_FLOOR_PX / m.timebase.processed_scale)
-    rng = np.random.default_rng(seed)
-    if law == "drop":
-        _drop_fall(m, noise, rng, k, q, missing)
-    elif law == "projectile" and "horizontal_speed_m_s" in fit.quantities:
-        h = fit.quantities["horizontal_speed_m_s"]
-        q["horizontal_speed"] = ClipQuantity(h.value * k, h.uncertainty * k, "px/s", "|horizontal velocity| of the fit")
-    elif law == "bounce":
-        _bounce(m, noise, rng, k, q, missing)
-    elif law == "pendulum":
-        _pendulum(m, rng, k, q, missing)
-    return ClipPixels(role, m, q, missing, pixel_implausible(m), px_factor)
-
-
-def pixel_implausible(m: ClipMeasurement) -> list[Implausible]:
-    """`check_clip` on a fit measured in pixels: bounds, direction of gravity; not the size of g (needs metres)."""
-    quantities = {name: dataclasses.replace(q, metric=False) for name, q in m.fit.quantities.items()
-                  if name not in PIXEL_MEANINGLESS}
-    fit = dataclasses.replace(m.fit, quantities=quantities)
-    return check_clip(fit, clip_law(m.fit.law).bounds_of, m.timebase.fps_used, m.timebase.rate_from)
-
-
 def law_checks(law: str, gen: ClipPixels, ref: ClipPixels) -> list[LawCheck]:
     """The checks of the module docstring that apply to `law`."""
     checks = []
@@ -320,20 +231,6 @@ def law_checks(law: str, gen: ClipPixels, ref: ClipPixels) -> list[LawCheck]:
         for clip in (gen, ref):
             checks.append(_apex_check(clip))
     return checks
-
-
-def pair_specs(generated: Path | None, reference: Path | None, manifest: Path | None, law: str | None) -> list[PairSpec]:
-    """The pairs the command line names: GENERATED --reference REAL (with --law), or --pairs FILE."""
-    if manifest is not None:
-        if reference is not None or generated is not None:
-            raise InputError("give either GENERATED --reference REAL or --pairs FILE, not both")
-        return read_pairs(manifest, law)
-    if generated is None or reference is None:
-        raise InputError("paired mode needs the generated clip and the real take: measure-clip GENERATED --reference REAL")
-    if law is None:
-        raise InputError("paired mode needs --law LAW (drop, projectile, bounce, pendulum, slide)")
-    clip_law(law)
-    return [PairSpec(Path(generated), Path(reference), law, "")]
 
 
 def measure_pairs(specs: list[PairSpec], options: dict) -> list[PairedMeasurement]:
@@ -349,184 +246,6 @@ def measure_pairs(specs: list[PairSpec], options: dict) -> list[PairedMeasuremen
             raise InputError(f"{name}: {error}" if name else str(error)) from None
     return results
 
-
-def read_pairs(manifest: Path, default_law: str | None) -> list[PairSpec]:
-    """The pairs a manifest lists: CSV with a header generated,reference[,law], or a JSON list of objects with those
-    keys; paths relative to the manifest's folder; a row without a law takes `default_law`. InputError, naming the
-    row, for anything unusable."""
-    manifest = Path(manifest)
-    text = _read_manifest_text(manifest)
-    rows = _json_rows(manifest, text) if manifest.suffix.lower() == ".json" else _csv_rows(manifest, text)
-    if not rows:
-        raise InputError(f"--pairs {manifest.name}: no pairs listed")
-    pairs = []
-    for where, row in rows:
-        law = row.get("law") or default_law
-        if not law:
-            raise InputError(f"--pairs {manifest.name} {where}: no law (give --law or a law column)")
-        try:
-            clip_law(law)
-        except InputError:
-            raise InputError(f"--pairs {manifest.name} {where}: law {law[:40]!r} is not one of the laws measure-clip fits "
-                             "(drop, projectile, bounce, pendulum, slide)") from None
-        pairs.append(PairSpec(_manifest_path(manifest, where, "generated", row.get("generated")),
-                              _manifest_path(manifest, where, "reference", row.get("reference")), law, where))
-    return pairs
-
-
-# --- per-law quantities ------------------------------------------------------------------------------
-
-def _drop_fall(m: ClipMeasurement, noise: np.ndarray, rng, k: float, q: dict, missing: dict) -> None:
-    """Fall height (vertex of the fitted parabola to the rest level after the impact) and fall time sqrt(2 h / a_up)."""
-    fit, plane = m.fit, m.plane
-    ended = str(fit.window.get("ended", ""))
-    reason = None
-    after = plane.frame > (fit.used_frames[-1] if len(fit.used_frames) else -1)
-    if not ended.startswith("impact"):
-        reason = f"the first impact is not seen (the free fall ends: {ended})"
-    elif not after.any():
-        reason = "the track ends at the impact: no frame shows the rest level"
-    if reason is None:
-        y_after = plane.xy[after, 1]
-        typical = float(np.median(noise))
-        near = y_after[y_after <= y_after.min() + max(3 * typical, 1.0)]
-        floor = float(np.median(near))
-        floor_sigma = max(float(np.std(near)), typical) / math.sqrt(len(near))
-        fall, reason = _fall_fit(m, np.isin(plane.frame, fit.used_frames), noise, rng, floor)
-    if reason is None:
-        (t, st), (h, sh) = fall
-        st = math.hypot(st, t / (2 * h) * floor_sigma)
-        sh = math.hypot(sh, floor_sigma)
-        q["fall_time"] = ClipQuantity(t, st, "s", "release (vertex of the fitted fall) to the rest level after the impact")
-        q["fall_height"] = ClipQuantity(h * k, sh * k, "px", "vertex of the fitted fall above the rest level after the impact")
-        return
-    missing["fall_time"] = missing["fall_height"] = reason
-
-
-def _fall_fit(m: ClipMeasurement, used: np.ndarray, noise: np.ndarray, rng, floor: float):
-    """((t_fall, sigma), (h, sigma)) of a parabola over the `used` frames falling from its vertex to `floor`
-    (up coordinate), or (None, reason)."""
-    plane = m.plane
-    sub = PlaneTrack(plane.frame[used], plane.t_s[used], plane.xy[used], plane.sigma[used], plane.unit)
-
-    def derived(C, t_mean, t_first):
-        c0, c1, c2 = C[:, 1]
-        if c2 >= 0:
-            return {"t_vertex": math.nan, "t_fall": math.nan, "h": math.nan}
-        h = c0 - c1**2 / (4 * c2) - floor
-        return {"t_vertex": t_mean - c1 / (2 * c2), "h": h, "t_fall": math.sqrt(max(2 * h / (-2 * c2), 0.0))}
-
-    try:
-        pf = fit_parabola(sub, noise[used], derived, rng, N_BOOT, min_frames=3, law=m.fit.law, automatic=False)
-    except InputError as error:
-        return None, str(error)
-    v, s = pf.values, pf.sigmas
-    if not math.isfinite(v["t_vertex"]):
-        return None, "the fitted fall does not accelerate downwards"
-    seen = np.flatnonzero(plane.t_s <= v["t_vertex"] + 1.0 / m.timebase.fps_used)
-    if len(seen) == 0:
-        return None, "the release is not seen: the clip starts after the fall's vertex (the object enters falling)"
-    away = abs(plane.xy[seen[-1], 1] - (v["h"] + floor))
-    if away > max(RELEASE_SIGMAS * float(np.median(noise)), 1.0):
-        return None, (f"the release is not seen: at the fall's vertex the object is {away:.3g} px away from it (it "
-                      "enters falling, or is thrown down)")
-    if not v["h"] > 0:
-        return None, "the fall's vertex is not above the contact level"
-    return ((v["t_fall"], s["t_fall"]), (v["h"], s["h"])), None
-
-
-def _bounce(m: ClipMeasurement, noise: np.ndarray, rng, k: float, q: dict, missing: dict) -> None:
-    """Restitution and apex ratio (unit-free), the first bounce interval, the fall from the release apex (H0 above
-    the contact level, t = sqrt(2 H0 / a)) when the release is seen."""
-    fit = m.fit
-    for name, key, unit in (("restitution", "restitution", ""), ("apex_ratio", "apex_ratio", ""),
-                            ("bounce_interval_1", "bounce_interval_1_s", "s")):
-        value = fit.quantities.get(key)
-        if value is not None:
-            q[name] = ClipQuantity(value.value, value.uncertainty, unit, value.note)
-        else:
-            missing[name] = ("fewer than three arcs: no interval between two impacts" if name == "bounce_interval_1"
-                             else "not measured by the bounce fit")
-    h0, a = fit.quantities.get("release_height_m"), fit.quantities.get("g_m_s2")
-    arcs = fit.window.get("arcs") or []
-    reason = None
-    if h0 is None or a is None or not arcs:
-        reason = "the bounce fit gives no release height"
-    else:
-        first = np.isin(m.plane.frame, np.arange(arcs[0][0], arcs[0][1] + 1))
-        floor = float(m.plane.xy[first, 1].min()) if first.any() else 0.0
-        _, reason = _fall_fit(m, first, noise, rng, floor)  # the release check: the first arc's vertex is seen
-        if reason is None and not (h0.value > 0 and a.value > 0):
-            reason = "the release apex is not above the contact level"
-    if reason is None:
-        t = math.sqrt(2 * h0.value / a.value)
-        st = 0.5 * t * math.hypot(h0.uncertainty / h0.value, a.uncertainty / a.value)
-        q["fall_time"] = ClipQuantity(t, st, "s", "sqrt(2 H0 / a): release apex to the first impact")
-        q["fall_height"] = ClipQuantity(h0.value * k, h0.uncertainty * k, "px", "release apex above the contact level")
-        return
-    missing["fall_time"] = missing["fall_height"] = reason
-
-
-def _pendulum(m: ClipMeasurement, rng, k: float, q: dict, missing: dict) -> None:
-    """Period (the clip fit), amplitude and length from a circle fitted to the path (pivot above it), the equivalent
-    length of a ball bob of the tracked apparent radius, and the period reduced to small amplitude."""
-    fit, plane = m.fit, m.plane
-    period = fit.quantities.get("period_s")
-    if period is None:
-        missing["period"] = missing["small_angle_period"] = "not measured by the pendulum fit"
-        return
-    q["period"] = ClipQuantity(period.value, period.uncertainty, "s", period.note)
-    used = np.isin(plane.frame, fit.used_frames)
-    circle = _circle_bootstrap(plane.xy[used], rng)
-    if circle is None:
-        missing["length"] = missing["small_angle_period"] = ("the path does not curve about a pivot above it (no circle "
-                                                               "fits the bob's path)")
-        return
-    (length, length_sigma), amplitude = circle
-    present = m.track.present & np.isfinite(m.track.radius_px)
-    bob = float(np.median(m.track.radius_px[present])) / m.timebase.processed_scale if present.any() else 0.0
-    equivalent = length + 0.4 * bob**2 / length
-    q["length"] = ClipQuantity(equivalent * k, length_sigma * k, "px", f"pivot to the bob's centre {length * k:.4g} px "
-                               f"(circle fit), + 2 r^2 / (5 L) for a ball bob of apparent radius {bob * k:.3g} px")
-    q["amplitude"] = ClipQuantity(math.degrees(amplitude), math.nan, "deg", "half the swing's angle about the pivot")
-    factor = math.pi / (2 * float(ellipk(math.sin(amplitude / 2) ** 2)))
-    q["small_angle_period"] = ClipQuantity(period.value * factor, period.uncertainty * factor, "s",
-                                           "period x pi / (2 K(sin^2(theta0 / 2))) (amplitude theta0)")
-
-
-def _circle_bootstrap(xy: np.ndarray, rng, n_boot: int = N_BOOT // 2):
-    """((radius, sigma), amplitude rad) of a circle through the points (geometric fit; sigma by resampling the
-    points, plus `RADIUS_SYSTEMATIC` in quadrature), or None when no circle with its centre above the path fits."""
-    found = _circle(xy)
-    if found is None:
-        return None
-    cx, cy, r = found
-    if not (math.isfinite(r) and r > 0 and cy > xy[:, 1].max()):
-        return None
-    radii = []
-    for _ in range(n_boot):
-        sample = _circle(xy[rng.integers(0, len(xy), len(xy))], (cx, cy, r))
-        if sample is not None:
-            radii.append(sample[2])
-    angles = np.arctan2(xy[:, 0] - cx, cy - xy[:, 1])
-    sigma = math.hypot(float(np.std(radii, ddof=1)), RADIUS_SYSTEMATIC * r) if len(radii) > 2 else math.nan
-    return (r, sigma), float((angles.max() - angles.min()) / 2)
-
-
-def _circle(xy: np.ndarray, start: tuple[float, float, float] | None = None):
-    """(cx, cy, r) of the least-squares circle through xy (algebraic start, geometric refinement), or None."""
-    x, y = xy[:, 0], xy[:, 1]
-    if start is None:
-        A = np.stack([x, y, np.ones_like(x)], axis=1)
-        (a, b, c), *_ = np.linalg.lstsq(A, x**2 + y**2, rcond=None)
-        start = (a / 2, b / 2, math.sqrt(max(c + a**2 / 4 + b**2 / 4, 0.0)))
-    if not all(math.isfinite(v) for v in start) or start[2] <= 0:
-        return None
-    solved = least_squares(lambda p: np.hypot(x - p[0], y - p[1]) - p[2], np.asarray(start, float), method="lm")
-    return tuple(float(v) for v in solved.x) if solved.success else None
-
-
-# --- ratios and checks --------------------------------------------------------------------------------
 
 def _ratio(key: str, gen: ClipPixels, ref: ClipPixels, shared_rate: bool) -> Ratio:
     unit = UNITS.get(key, "")
@@ -626,90 +345,6 @@ def _pixel_factor(gen: ClipMeasurement, ref: ClipMeasurement, warnings: list[str
     warnings.append(f"the generated clip is {gw}x{gh} px, the reference {rw}x{rh} px: generated lengths are rescaled "
                     f"x{factor:.4g} to the reference's pixels (same field of view assumed; a crop would bias them)")
     return factor
-
-
-def _read_manifest_text(manifest: Path) -> str:
-    try:
-        if not manifest.is_file():
-            raise InputError(f"--pairs {manifest}: {'not found' if not manifest.exists() else 'not a file'}")
-        if manifest.stat().st_size > MAX_MANIFEST_BYTES:
-            raise InputError(f"--pairs {manifest.name}: larger than {MAX_MANIFEST_BYTES // 2**20} MiB; not a manifest")
-        data = manifest.read_bytes()
-    except (OSError, ValueError) as error:
-        raise InputError(f"--pairs {manifest}: cannot be read ({getattr(error, 'strerror', None) or error})") from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"--pairs {manifest.name}: not a UTF-8 text file (CSV with a header generated,reference[,law], "
-                         "or a JSON list)") from None
-
-
-def _csv_rows(manifest: Path, text: str) -> list[tuple[str, dict]]:
-    if "\x00" in text:
-        raise InputError(f"--pairs {manifest.name}: contains NUL characters; not a CSV file")
-    try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error as error:
-        raise InputError(f"--pairs {manifest.name}: not a readable CSV file ({error})") from None
-    rows = [(n, row) for n, row in enumerate(rows, start=1) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise InputError(f"--pairs {manifest.name}: empty (a CSV needs a header generated,reference[,law])")
-    header = [cell.strip().lower() for cell in rows[0][1]]
-    unknown = [h for h in header if h not in MANIFEST_COLUMNS]
-    if unknown or len(set(header)) != len(header) or not {"generated", "reference"} <= set(header):
-        raise InputError(f"--pairs {manifest.name}: the header must name the columns generated,reference and optionally "
-                         f"law, got {','.join(header)[:200]!r}")
-    out = []
-    for n, row in rows[1:]:
-        if len(row) > len(header):
-            raise InputError(f"--pairs {manifest.name} row {n}: {len(row)} fields for {len(header)} columns")
-        out.append((f"row {n}", {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}))
-    return out
-
-
-def _json_rows(manifest: Path, text: str) -> list[tuple[str, dict]]:
-    try:
-        items = json.loads(text)
-    except ValueError as error:
-        raise InputError(f"--pairs {manifest.name}: not valid JSON ({error})") from None
-    if isinstance(items, dict) and isinstance(items.get("pairs"), list):
-        items = items["pairs"]
-    if not isinstance(items, list):
-        raise InputError(f"--pairs {manifest.name}: expected a JSON list of objects with generated, reference (and law)")
-    out = []
-    for i, item in enumerate(items):
-        where = f"item {i}"
-        if not isinstance(item, dict):
-            raise InputError(f"--pairs {manifest.name} {where}: expected an object with generated, reference (and law)")
-        unknown = [str(k)[:40] for k in item if k not in MANIFEST_COLUMNS]
-        if unknown:
-            raise InputError(f"--pairs {manifest.name} {where}: unknown key(s) {', '.join(unknown)} (the keys are "
-                             "generated, reference and optionally law)")
-        for key, value in item.items():
-            if value is not None and not isinstance(value, str):
-                raise InputError(f"--pairs {manifest.name} {where}: {key} must be a string, got {type(value).__name__}")
-        out.append((where, {k: (v or "").strip() for k, v in item.items()}))
-    return out
-
-
-def _manifest_path(manifest: Path, where: str, column: str, value: str | None) -> Path:
-    """The video a manifest cell names, relative to the manifest's folder; InputError for an unusable one."""
-    head = f"--pairs {manifest.name} {where}"
-    if not value:
-        raise InputError(f"{head}: no {column} video")
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise InputError(f"{head}: the {column} path contains control characters")
-    if "://" in value:
-        raise InputError(f"{head}: the {column} path {value[:80]!r} is a URL; give a local file")
-    path = Path(value)
-    path = path if path.is_absolute() else manifest.parent / path
-    try:
-        exists = path.exists()
-    except (OSError, ValueError) as error:
-        raise InputError(f"{head}: the {column} path cannot be used ({getattr(error, 'strerror', None) or error})") from None
-    if not exists:
-        raise InputError(f"{head}: {column} video {value[:200]!r} not found (paths are relative to the manifest's folder)")
-    return path
 
 
 def _fps(fps: float) -> str:

@@ -109,11 +109,11 @@ class DepthTrend:
 def depth_trend(track: ObjectTrack, size_hw: tuple[int, int], radius0_px: float, measured_on: np.ndarray,
                 usable: np.ndarray, object_diameter_m: float) -> DepthTrend | None:
     """Per-frame on-axis radius r = r0 m / median(m over the frames r0 was `measured_on`) with m the object's
-    size model (`find.size_model`: an
+    size model (`silhouette.size_model`: an
     affine function of its image position, exact for motion in a plane) fitted to the tracker's radii
     sqrt(area / pi) without their off-axis growth (1 + p^2)^(1/4) over the usable frames; None when it
     changes by less than `MIN_DEPTH_CHANGE` over them (one scale is then as good, and less noisy)."""
-    from realitygap.clip.find import size_model
+    from realitygap.clip.silhouette import size_model
 
     use = track.present & usable & (np.nan_to_num(track.area_px) > 0)
     if use.sum() < 8:
