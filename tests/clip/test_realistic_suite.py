@@ -39,13 +39,13 @@ def _still(position: tuple[float, float, float]):
 
 
 def test_realistic_suite_meets_the_acceptance(tmp_path):
-    """What holds today must keep holding (no crash, 95 % intervals cover the truth on >= 90 %, at least 19 of
-    24 within tolerance); the rest of the acceptance (>= 90 % within tolerance, no silent wrong number) is
-    reported as an expected failure with the table until it is met."""
+    """What holds today must keep holding (no crash, 95 % intervals cover the truth on >= 90 %, >= 90 % within
+    tolerance: 22 of 24); the rest of the acceptance (no number outside the tolerance that is not reported
+    implausible) is an expected failure with the table until it is met."""
     rows = [measure_case(build_case(name, tmp_path)) for name in CASES]
     totals = summarise(rows)
     report = "\n" + table(rows, totals)
-    assert totals["errors"] == 0 and totals["coverage"] >= 0.9 and totals["within"] >= 19, report
+    assert totals["errors"] == 0 and totals["coverage"] >= 0.9 and totals["within_fraction"] >= 0.9, report
     if not totals["accepted"]:
         pytest.xfail("issue 14: measure-clip does not yet meet the acceptance on the realistic suite:" + report)
 
