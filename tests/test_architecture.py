@@ -25,6 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"report"}),
     frozenset({"pipeline"}),
     frozenset({"downstream"}),
+    frozenset({"carboncopy"}),
     frozenset({"cli"}),
 )
 """Bottom up. A package may import only packages of lower layers, itself, and `runtime` (the error types,

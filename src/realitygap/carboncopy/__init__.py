@@ -1,0 +1,1 @@
+"""The carbon-copy effect: generators trained on generated data, generation after generation."""
