@@ -28,7 +28,6 @@ import numpy as np
 
 from realitygap.measure.integrity import FROZEN_MAX_DIFF, MAX_CORNERS, MIN_CORNERS, changed
 from realitygap.measure.permanence import runs
-from realitygap.measure.pipeline import tracked_object_masks
 from realitygap.measure.spontaneous import find_spontaneous_objects
 from realitygap.measure.tracking import ObjectTrack
 
@@ -48,27 +47,18 @@ VANISH_MIN_FRAMES = 2
 BORDER_MARGIN_PX = 2
 
 
-def clip_consistency(frames: np.ndarray, track: ObjectTrack, path: list[np.ndarray] | None | str = "measure") -> dict:
-    """The checks of the module docstring on the frames the object was tracked in (pixels of those frames);
-    `path`: the clip's `camera_path` where already measured."""
-    present = track.present
-    masks = tracked_object_masks([track], frames.shape)
-    path = camera_path(frames, masks) if isinstance(path, str) else path
+def clip_consistency(frames: np.ndarray, track: ObjectTrack, path: list[np.ndarray] | None, frozen: np.ndarray) -> dict:
+    """The checks of the module docstring on the frames the object was tracked in (pixels of those frames),
+    given the clip's `camera_path` (None: the camera's motion cannot be told) and its `frozen_mask`."""
     camera_px = path_displacement_px(path, frames.shape[1:3])
     spontaneous = find_spontaneous_objects(frames, [track])
     return {
-        "frozen_frames": frozen_in_motion(frames, track.centroid_px, present),
+        "frozen_frames": int(frozen.sum()),
         "camera_motion_px": None if not math.isfinite(camera_px) else round(camera_px, 3),
         "vanishing_events": [{"first_frame": a, "last_frame": b} for a, b in vanishing_runs(track, frames.shape[1:3])],
         "spontaneous_objects": [{"first_frame": e.start_frame, "last_frame": e.end_frame, "kind": e.kind,
                                  "centroid_px": [round(float(c), 1) for c in e.centroid_px]} for e in spontaneous],
     }
-
-
-def camera_motion_consensus_px(frames: np.ndarray, object_masks: np.ndarray) -> float:
-    """Largest camera displacement (px) over the clip, NaN where it cannot be told (see the module
-    docstring): the image centre moved by `camera_path`."""
-    return path_displacement_px(camera_path(frames, object_masks), frames.shape[1:3])
 
 
 def path_displacement_px(path: list[np.ndarray] | None, size_hw: tuple[int, int]) -> float:
@@ -190,13 +180,9 @@ def stabilised(track: ObjectTrack, path: list[np.ndarray]) -> ObjectTrack:
     return dataclasses.replace(track, centroid_px=centroid, radius_px=radius, area_px=area, sigma_px=sigma)
 
 
-def frozen_in_motion(frames: np.ndarray, centroid_px: np.ndarray, present: np.ndarray) -> int:
-    """Frames that repeat their predecessor while the object's centroid moves across the repeat."""
-    return int(frozen_mask(frames, centroid_px, present).sum())
-
-
 def frozen_mask(frames: np.ndarray, centroid_px: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """(T,) bool: the frames of `frozen_in_motion` (an object at rest in a still video repeats legitimately)."""
+    """(T,) bool: frames that repeat their predecessor while the object's centroid moves across the repeat
+    (an object at rest in a still video repeats legitimately)."""
     still = ~changed(frames, FROZEN_MAX_DIFF)
     out = np.zeros(len(frames), bool)
     for a, b in runs(still):

@@ -44,8 +44,6 @@ from realitygap.scenarios.world import COLOURS_RGBA
 
 AUTO_GRID_PX = 160
 """Automatic finding works on frames subsampled to at most this many pixels on the long side."""
-AUTO_FRAMES = 40
-"""... and on at most this many frames spread over the clip."""
 MIN_EXCURSION_RADII = 1.0
 """A moving object's track must leave its start by at least this many of its radii."""
 BORDER_PX = 1
@@ -54,14 +52,13 @@ LINK_GATE_DIAGONALS = 0.08
 chain's constant-velocity prediction."""
 MAX_GAP_FRAMES = 3
 """A chain survives this many frames without a blob (an occlusion, a missed detection)."""
-"""A silhouette this much smaller than the object's whole size (area) is partly hidden: not measured."""
 MIN_ARC_POINTS = 5
 MIN_OBJECT_FRAMES = 5
 ARC_TOLERANCE_RADII = 0.25
 ARC_DOWN_DEG = 45.0
-MIN_ARC_DROP_RADII = 1.5
 """Selection only (the fit checks gravity's direction against 30 deg): an arc bending more than this from
 the image's down is not a free flight seen by a roughly upright camera."""
+MIN_ARC_DROP_RADII = 1.5
 HUE_TOLERANCE_DEG = 30.0
 MIN_CLIP_CHROMA = 12.0
 GREY_LUMA_TOLERANCE = 40.0
@@ -100,8 +97,9 @@ def track_clip_object(frames: np.ndarray, t_s: np.ndarray, object_spec: str, mot
            "oscillation": "the moving object that swings back and forth"}.get(motion, "the most coherently moving object")
     by_colour = colour_separable(frames[seed_frame], mask, config)
     forward = _track_from(frames[seed_frame:], t_s[seed_frame:], mask, background, by_colour, config)
-    track = dataclasses.replace(forward, t_s=np.asarray(t_s, float)) if seed_frame == 0 else forward
-    if seed_frame > 0:  # back in time from the seed: the held or entering phase before the motion
+    if seed_frame == 0:
+        track = dataclasses.replace(forward, t_s=np.asarray(t_s, float))
+    else:  # back in time from the seed too: the held or entering phase before the motion
         backward = _track_from(frames[seed_frame::-1], t_s[seed_frame::-1], mask, background, by_colour, config)
         track = _join_tracks(backward, forward, t_s)
     first = np.flatnonzero(track.present)
@@ -166,10 +164,11 @@ def find_object(frames: np.ndarray, t_s: np.ndarray, background: np.ndarray, mot
                          "no object of that colour (by hue) is visible in the clip")
     diag = float(np.hypot(H, W))
     tracklets = link_tracklets(blobs, diag, stride)
-    scored = [(motion_score(tr, t_s, motion, stride, diag), tr) for tr in tracklets]
-    scored = [(s, tr) for s, tr in scored if s[0] > 0]
+    moves = [motion_score(tr, t_s, "", stride, diag) for tr in tracklets]  # any coherent motion
+    lawful = [motion_score(tr, t_s, motion, stride, diag) for tr in tracklets] if motion else moves
+    scored = [(s, tr) for s, tr in zip(lawful, tracklets) if s[0] > 0]
     if not scored and motion:  # none shows the law: the most coherent mover, for the fit to judge
-        scored = [(s, tr) for s, tr in ((motion_score(tr, t_s, "", stride, diag), tr) for tr in tracklets) if s[0] > 0]
+        scored = [(s, tr) for s, tr in zip(moves, tracklets) if s[0] > 0]
     if not scored:
         raise InputError("no moving object found: nothing in the clip moves by more than its own size"
                          + ("" if rgb is None else " with that colour (by hue)")
@@ -184,19 +183,8 @@ def find_object(frames: np.ndarray, t_s: np.ndarray, background: np.ndarray, mot
     fine = foreground(frames[seed], background.astype(np.int16), threshold) & grown & ~shadow_pixels(frames[seed], background)
     n, labels_f, stats, _ = cv2.connectedComponentsWithStats(fine.view(np.uint8), connectivity=8)
     mask = coarse.astype(bool) if n < 2 else labels_f == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    moving = sum(len(tr.frame) >= MIN_OBJECT_FRAMES and motion_score(tr, t_s, "", stride, diag)[0] > 0 for tr in tracklets)
+    moving = sum(len(tr.frame) >= MIN_OBJECT_FRAMES and m[0] > 0 for tr, m in zip(tracklets, moves))
     return best, seed, compact_part(fill_holes(mask)), int(moving)
-
-
-def find_moving_object(frames: np.ndarray, background: np.ndarray | None = None) -> np.ndarray:
-    """Frame-0 mask (H, W) of the most coherently moving object present on frame 0; InputError when
-    nothing moves."""
-    background = clip_background(frames) if background is None else background
-    t_s = np.arange(len(frames), dtype=float)
-    _, seed, mask, _ = find_object(frames, t_s, background)
-    if seed != 0:
-        raise InputError("no moving object found in the first frame")
-    return mask
 
 
 def link_tracklets(blobs: list[list[tuple[np.ndarray, float, int]]], diag_px: float, stride: int = 1) -> list[Tracklet]:

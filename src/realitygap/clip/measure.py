@@ -192,18 +192,19 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     steady = stabilised(track, path) if camera_moves else track  # positions in frame 0's view; sizes stay in pixels
     repeated = frozen_mask(full_frames, track.centroid_px, track.present)
     partial = partial_frames(track, seed_frame, seed_area_px)
+    usable = ~repeated & ~partial
     size_hw = (size[1], size[0])
     scale = scale_for_clip(track, timebase.processed_scale, size_hw, px_per_m=options.scale_px_per_m,
                            object_diameter_m=options.object_diameter_m, calibration=calibration, frames=full_frames,
-                           usable=~repeated & ~partial)
-    plane = plane_track(steady, scale, ~repeated & ~partial, size_hw)
+                           usable=usable)
+    plane = plane_track(steady, scale, usable, size_hw)
     unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(steady, plane)
     try:
         fit = fit_clip(options.law, plane, unit_per_px=unit_per_px, rel_scale_sigma=scale.rel_uncertainty,
                        rel_time_sigma=time_base_uncertainty(timebase.rate_from),
                        frames=options.frames, length_m=options.length_m, seed=options.seed)
         if scale.depth is not None:
-            _add_focal_systematic(fit, steady, scale, ~repeated & ~partial, size_hw, options, unit_per_px)
+            _add_focal_systematic(fit, steady, scale, usable, size_hw, options, unit_per_px)
     except InputError as error:
         if left is not None:
             raise InputError(f"the object leaves the frame at frame {left} (t = {t_s[left]:.3f} s), before the {options.law} "
@@ -227,7 +228,7 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
         episode = {"episode_id": episode_meta.episode_id, "scenario": episode_meta.context.scenario,
                    "params": dict(episode_meta.context.params), "source": episode_meta.source}
     implausible = check_clip(fit, law.bounds_of, timebase.fps_used, timebase.rate_from)
-    consistency = clip_consistency(full_frames, track, path)
+    consistency = clip_consistency(full_frames, track, path, repeated)
     consistency["moving_objects"] = moving
     return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible, consistency)
 

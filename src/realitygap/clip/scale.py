@@ -339,22 +339,18 @@ def tilted_plane(uv_px: np.ndarray, radius_px: np.ndarray, diameter_m: float, si
     A = np.stack([Q[:, 0], Q[:, 1]], axis=1) if sideways else Q[:, 1:2]
     coef = np.linalg.lstsq(A, Q[:, 2], rcond=None)[0]
     a, b = (float(coef[0]), float(coef[1])) if sideways else (0.0, float(coef[0]))
-    normal = np.array([a, b, -1.0]) / math.sqrt(a * a + b * b + 1)
-    down = np.array([0.0, 1.0, 0.0])
-    up = -(down - (down @ normal) * normal)
-    up /= np.linalg.norm(up)
-    horizontal = np.cross(up, normal)
+    horizontal, up = plane_axes(np.array([a, b, -1.0]), up_reference=np.array([0.0, -1.0, 0.0]))  # the camera's up
     horizontal *= 1.0 if horizontal[0] >= 0 else -1.0
     centred = P - P[ok].mean(axis=0)
     return np.stack([centred @ horizontal, centred @ up], axis=1), k
 
 
-def plane_axes(normal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(horizontal, up) unit vectors in the plane with `normal`: up = world z projected on the plane
-    (for a horizontal plane: horizontal = world x projected, up = normal x horizontal)."""
+def plane_axes(normal: np.ndarray, up_reference: np.ndarray = np.array([0.0, 0.0, 1.0])) -> tuple[np.ndarray, np.ndarray]:
+    """(horizontal, up) unit vectors in the plane with `normal`: up = `up_reference` (default world z)
+    projected on the plane, horizontal = up x normal (for a plane normal to the reference: horizontal =
+    world x projected, up = normal x horizontal)."""
     n = np.asarray(normal, float) / np.linalg.norm(normal)
-    z = np.array([0.0, 0.0, 1.0])
-    up = z - (z @ n) * n
+    up = up_reference - (up_reference @ n) * n
     if np.linalg.norm(up) < 1e-6:
         x = np.array([1.0, 0.0, 0.0])
         h = x - (x @ n) * n

@@ -16,6 +16,7 @@ import math
 import cv2
 import numpy as np
 
+from realitygap.measure.spontaneous import is_shadow
 from realitygap.measure.tracking import GONE, PRESENT, ObjectTrack
 
 ANCHOR_FRAMES = 4
@@ -224,12 +225,8 @@ def _run_about(inlier: np.ndarray, at: int, max_gap: int = 2) -> int:
 
 
 def shadow_pixels(frame: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """(H, W) bool: where `frame` is the background darkened by one gain in all channels (0.3 <= gain < 0.95,
-    the channels' gains within 0.12 of each other, as `measure.spontaneous` reads shadows): a shadow, not
-    the object (a neutral grey object darker than a neutral background reads as one too)."""
-    gain = frame.astype(np.float32) / np.maximum(background, 1).astype(np.float32)
-    high, low = gain.max(axis=2), gain.min(axis=2)
-    return (low >= 0.3) & (high < 0.95) & (high - low < 0.12)
+    """(H, W) bool: where `frame` shows the background in shadow (`measure.spontaneous.is_shadow`), not the object."""
+    return is_shadow(frame, background)
 
 
 def compact_part(mask: np.ndarray) -> np.ndarray:

@@ -69,9 +69,7 @@ def find_spontaneous_objects(frames: np.ndarray, tracks: list[ObjectTrack], *, m
             diff |= np.abs(ch - ch[0]) >= motion_threshold
         # shadows: frame 0's colour darkened by one gain in all channels (tested where it changed)
         t_i, y_i, x_i = np.nonzero(diff)
-        gain = small[t_i, y_i, x_i].astype(np.float32) / np.maximum(small[0, y_i, x_i], 1).astype(np.float32)
-        g_hi, g_lo = gain.max(axis=1), gain.min(axis=1)
-        shadow = (g_lo >= 0.3) & (g_hi < 0.95) & (g_hi - g_lo < 0.12) & ignore_shadows
+        shadow = is_shadow(small[t_i, y_i, x_i], small[0, y_i, x_i]) & ignore_shadows
         diff[t_i[shadow], y_i[shadow], x_i[shadow]] = False
         cand["motion"] = diff
         for tr in tracks:
@@ -103,6 +101,15 @@ def find_spontaneous_objects(frames: np.ndarray, tracks: list[ObjectTrack], *, m
         active = new_active
     return [SpontaneousEvent(c["start"], c["end"], c["centroid"], c["area"], c["kind"], c["rgb"])
             for c in chains if c["start"] > 0 and c["end"] - c["start"] + 1 >= min_frames]
+
+
+def is_shadow(rgb: np.ndarray, plate_rgb: np.ndarray) -> np.ndarray:
+    """(...) bool of (..., 3) colours: the plate's colour darkened by one gain in all channels (0.3 <= gain < 0.95,
+    the channels' gains within 0.12 of each other): a shadow (a neutral grey object darker than a neutral
+    background reads as one too)."""
+    gain = rgb.astype(np.float32) / np.maximum(plate_rgb, 1).astype(np.float32)
+    high, low = gain.max(axis=-1), gain.min(axis=-1)
+    return (low >= 0.3) & (high < 0.95) & (high - low < 0.12)
 
 
 def _mark_box(excl: np.ndarray, bbox, radius, margin_px: float, stride: int) -> None:
