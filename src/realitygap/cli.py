@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from realitygap.core.rig import SENSOR_NAMES
+from realitygap.episode.export.cli import export_command
 from realitygap.report.terminal import headline_table, prompt_spec_renderables, ratio_cell
 from realitygap.runtime.errors import InputError, RealitygapError, RealitygapWarning, one_line
 from realitygap.worldmodel.cli import worldmodel_app
@@ -34,6 +35,7 @@ if not out.is_terminal:
 err = Console(stderr=True)
 
 app.add_typer(worldmodel_app, name="worldmodel")
+app.command("export")(export_command)
 
 DEFAULT_RUN_DIR = Path("realitygap-out")
 EXIT_IMPLAUSIBLE = 3
