@@ -25,6 +25,7 @@ from realitygap.runtime.errors import InputError
 MANIFEST = "realitygap_export.json"
 FORMATS = {
     "mcap": ("realitygap.episode.export.to_mcap:McapExport", ("foxglove",), "foxglove-sdk"),
+    "rerun": ("realitygap.episode.export.to_rerun:RerunExport", ("rerun",), "rerun-sdk"),
 }
 """Format name -> (writer class, modules it imports, the packages that provide them)."""
 INSTALL_HINT = "pip install 'realitygap[export]'"
