@@ -26,6 +26,7 @@ MANIFEST = "realitygap_export.json"
 FORMATS = {
     "mcap": ("realitygap.episode.export.to_mcap:McapExport", ("foxglove",), "foxglove-sdk"),
     "rerun": ("realitygap.episode.export.to_rerun:RerunExport", ("rerun",), "rerun-sdk"),
+    "lerobot": ("realitygap.episode.export.to_lerobot:LeRobotExport", ("av", "cv2"), "av and opencv-python-headless"),
 }
 """Format name -> (writer class, modules it imports, the packages that provide them)."""
 INSTALL_HINT = "pip install 'realitygap[export]'"
