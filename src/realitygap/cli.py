@@ -340,6 +340,8 @@ def measure_clip(
     roi: Optional[str] = typer.Option(None, "--roi", help="x,y,w,h region to search, file pixels"),
     frames: Optional[str] = typer.Option(None, "--frames", help="a:b, track and fit frames a..b-1 only (default: all, automatic windows)"),
     length_m: Optional[float] = typer.Option(None, "--length-m", help="pendulum length (pivot to centre of mass) in metres, for g"),
+    readout_ms: Optional[float] = typer.Option(None, "--readout-ms", help="rolling-shutter readout, top to bottom row, in ms "
+                                               "(0: global shutter); default: estimated from a free flight"),
     max_side: int = typer.Option(960, "--max-side", help="downscale larger frames to this long side while decoding; 0: never"),
 ) -> None:
     """Measure the physics in any clip: g, restitution, period, friction with uncertainties. With --reference REAL (or
@@ -363,7 +365,7 @@ def measure_clip(
                                             calibration=calibration, object=object_spec,
                                             roi=_int_tuple(roi, 4, "--roi", "x,y,w,h"),
                                             frames=_int_tuple(frames, 2, "--frames", "a:b"), length_m=length_m,
-                                            max_side_px=max_side))
+                                            readout_ms=readout_ms, max_side_px=max_side))
         write_paired_report(results, out_dir)
         for result in results:
             for warning in result.warnings:
@@ -382,7 +384,8 @@ def measure_clip(
 
     options = ClipOptions(law=law, fps=fps, scale_px_per_m=scale, object_diameter_m=object_diameter, calibration=calibration,
                           object=object_spec, roi=_int_tuple(roi, 4, "--roi", "x,y,w,h"),
-                          frames=_int_tuple(frames, 2, "--frames", "a:b"), length_m=length_m, max_side_px=max_side)
+                          frames=_int_tuple(frames, 2, "--frames", "a:b"), length_m=length_m, readout_ms=readout_ms,
+                          max_side_px=max_side)
     ensure_writable_dir(out_dir)  # before any work: a folder that cannot be written fails now, in one line
     measurement = measure_clip_video(video, options)
     write_clip_report(measurement, out_dir)

@@ -13,7 +13,7 @@ would bypass its error wrapper):
   metadata, a folder, a missing path, folders with a garbage episode.json, a real episode with one
   field of its episode.json changed, a file name that is not UTF-8.
 - `test_any_options_are_measured_or_refused_in_one_line` (500 cases): --law, --fps, --scale,
-  --object-diameter, --length-m, --object, --roi, --frames, --max-side and --calibration, each valid,
+  --object-diameter, --length-m, --object, --roi, --frames, --max-side, --readout-ms and --calibration, each valid,
   absent, out of range, malformed, unicode or control characters.
 - `test_any_out_folder_is_written_or_refused_in_one_line` (100 cases): --out an existing file, inside a
   file, in /proc or /dev/null, too long a name, a symlink loop, clip.json already a folder, free text.
@@ -481,11 +481,13 @@ CALIBRATION_KINDS = ("valid", "missing", "garbage", "not_object", "leaf")
 VALID = {"--law": LAWS, "--fps": ("30", "60", "240", "29.97", "1"), "--scale": ("40", "20", "80", "1", "400"),
          "--object-diameter": ("0.15", "0.05", "1"), "--length-m": ("0.2", "1", "0.75"),
          "--object": ("auto", "red", "#dc1e1e", "220,30,30"), "--roi": ("0,0,48,64", "4,0,40,64", "0,10,48,40", "0,0,8,8"),
-         "--frames": ("0:18", "2:14", "0:5", "3:4"), "--max-side": ("0", "96", "24", "2", "960")}
+         "--frames": ("0:18", "2:14", "0:5", "3:4"), "--max-side": ("0", "96", "24", "2", "960"),
+         "--readout-ms": ("0", "16", "33")}
 """Values each option accepts on the small clips: most cases keep most options valid, so the fuzzed one is
 what reaches the tracker, the fit, the checks and the report."""
 FUZZED = {"--law": law_texts, "--fps": numbers, "--scale": numbers, "--object-diameter": numbers, "--length-m": numbers,
-          "--object": colour_texts, "--roi": tuples_text, "--frames": tuples_text, "--max-side": integers_text}
+          "--object": colour_texts, "--roi": tuples_text, "--frames": tuples_text, "--max-side": integers_text,
+          "--readout-ms": numbers}
 
 
 @st.composite

@@ -38,6 +38,7 @@ from realitygap.clip.scale import (
     plane_track,
     scale_for_clip,
 )
+from realitygap.clip.shutter import Readout, corrected_track, estimate_readout, row_fraction
 from realitygap.clip.silhouette import clip_background, partial_frames
 from realitygap.core.planefit import ClipFit, PlaneTrack
 from realitygap.episode.meta import EpisodeMeta
@@ -69,6 +70,9 @@ class ClipOptions(BaseModel):
     frames: Optional[tuple[int, int]] = None
     """Frames a..b-1."""
     length_m: Optional[float] = None
+    readout_ms: Optional[float] = None
+    """The camera's rolling-shutter readout (top row to bottom row) when the user knows it; else estimated for a
+    free flight (clip/shutter.py)."""
     max_side_px: int = Field(default=DEFAULT_MAX_SIDE_PX, ge=0)
     """Downscale frames to this long side while decoding, 0: never (speed, at little cost in accuracy;
     see docs/twins.md)."""
@@ -93,6 +97,8 @@ class ClipMeasurement:
     """Failed physics checks (clip/plausibility.py): when any, no number is reported as a result."""
     consistency: dict = dataclasses.field(default_factory=dict)
     """Frozen frames, camera motion, vanishing and spontaneous objects of the clip (clip/consistency.py)."""
+    readout: Readout | None = None
+    """The rolling shutter's readout, estimated or given (clip/shutter.py); None: not looked for."""
 
     @property
     def status(self) -> str:
@@ -138,6 +144,7 @@ class ClipMeasurement:
                       "relative_uncertainty": self.scale.rel_uncertainty, "metric": self.scale.metric,
                       "positions_unit": self.plane.unit},
             "window": self.fit.window,
+            "rolling_shutter": None if self.readout is None else self.readout.to_json(),
             "quantities": {k: {"value": _finite(q.value), "uncertainty": _finite(q.uncertainty), "unit": q.unit,
                                "statistical": _finite(self.fit.statistical.get(k, q.uncertainty)),
                                "systematic": {part: _finite(v) for part, v in self.fit.systematic.get(k, {}).items()},
@@ -200,11 +207,16 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     plane = plane_track(steady, scale, usable, size_hw)
     unit_per_px = 1.0 if plane.unit == "px" else _unit_per_px(steady, plane)
     try:
-        fit = fit_clip(options.law, plane, unit_per_px=unit_per_px, rel_scale_sigma=scale.rel_uncertainty,
-                       rel_time_sigma=time_base_uncertainty(timebase.rate_from),
-                       frames=options.frames, length_m=options.length_m, seed=options.seed)
+        fit_args = {"unit_per_px": unit_per_px, "rel_scale_sigma": scale.rel_uncertainty,
+                    "rel_time_sigma": time_base_uncertainty(timebase.rate_from), "frames": options.frames,
+                    "length_m": options.length_m, "seed": options.seed}
+        fit = fit_clip(options.law, plane, **fit_args)
+        rows = row_fraction(track.centroid_px[:, 1], size_hw[0])  # exposure rows: the camera's, not stabilised
+        fit, readout = _rolling_shutter(fit, plane, rows[plane.frame], timebase.fps_used, options, law, fit_args)
+        if readout is not None and readout.applied:
+            plane = corrected_track(plane, rows[plane.frame], readout.readout_s)
         if scale.depth is not None:
-            _add_focal_systematic(fit, steady, scale, usable, size_hw, options, unit_per_px)
+            _add_focal_systematic(fit, steady, scale, usable, size_hw, options, unit_per_px, readout, rows)
     except InputError as error:
         if left is not None:
             raise InputError(f"the object leaves the frame at frame {left} (t = {t_s[left]:.3f} s), before the {options.law} "
@@ -230,7 +242,8 @@ def measure_clip(video: Path, options: ClipOptions) -> ClipMeasurement:
     implausible = check_clip(fit, law.bounds_of, timebase.fps_used, timebase.rate_from)
     consistency = clip_consistency(full_frames, track, path, repeated)
     consistency["moving_objects"] = moving
-    return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible, consistency)
+    return ClipMeasurement(video, options, timebase, method, scale, track, plane, fit, episode, frames, implausible, consistency,
+                           readout)
 
 
 measure_clip_video = measure_clip
@@ -244,8 +257,13 @@ PHYSICAL_RANGES = {"scale_px_per_m": ("--scale", 1e-3, 1e9, "pixels per metre"),
 microscope's): outside them the positions or the fitted quantities leave the floating-point range."""
 
 
+MAX_READOUT_MS = 1000.0
+"""Longest rolling-shutter readout accepted (a readout is at most one frame period: a 1 fps camera's)."""
+
+
 def check_ranges(options: ClipOptions) -> None:
-    """InputError for a scale, diameter or length that is not a positive finite number within `PHYSICAL_RANGES`."""
+    """InputError for a scale, diameter or length that is not a positive finite number within `PHYSICAL_RANGES`, or a
+    readout outside [0, `MAX_READOUT_MS`]."""
     for field, (option, low, high, unit) in PHYSICAL_RANGES.items():
         value = getattr(options, field)
         if value is None:
@@ -254,6 +272,9 @@ def check_ranges(options: ClipOptions) -> None:
             raise InputError(f"{option} must be a positive number, got {value}")
         if not low <= value <= high:
             raise InputError(f"{option} {value:g} is outside what a camera clip can show ({low:g} to {high:g} {unit})")
+    readout = options.readout_ms
+    if readout is not None and not (math.isfinite(readout) and 0 <= readout <= MAX_READOUT_MS):
+        raise InputError(f"--readout-ms must be between 0 (a global shutter) and {MAX_READOUT_MS:g} ms, got {readout:g}")
 
 
 TIME_BASE_UNCERTAINTY = {"capture-rate metadata": 1e-3, "frame index / container rate": 1e-3}
@@ -307,12 +328,44 @@ def _calibration(options: ClipOptions, meta: EpisodeMeta | None, size: tuple[int
     return dataclasses.replace(calibration, positions=positions)
 
 
-def _add_focal_systematic(fit, track, scale, usable, size_hw, options: ClipOptions, unit_per_px: float) -> None:
+def _rolling_shutter(fit: ClipFit, plane: PlaneTrack, rows: np.ndarray, fps: float, options: ClipOptions, law,
+                     fit_args: dict) -> tuple[ClipFit, Readout | None]:
+    """(fit, readout) after the rolling shutter (`rows`: `row_fraction` of each plane sample): the user's
+    `--readout-ms` applied, or for a law with one free-flight parabola (`ScenarioSpec.clip_rolling_shutter`) the
+    readout estimated on the fitted frames and, where significant, applied. The fit is then repeated on the
+    corrected times, and the readout's uncertainty adds a 'rolling_shutter' systematic (the change of each
+    quantity at readout + 1 sigma)."""
+    if options.readout_ms is not None:
+        readout = Readout(options.readout_ms / 1e3, 0.0, "--readout-ms", True)
+    elif law.clip_rolling_shutter:
+        used = np.isin(plane.frame, fit.used_frames)
+        readout = estimate_readout(plane.t_s[used], plane.xy[used], plane.sigma[used], rows[used], 1.0 / fps)
+    else:
+        return fit, None
+    if readout is None or not readout.applied:
+        return fit, readout
+    corrected = fit_clip(options.law, corrected_track(plane, rows, readout.readout_s), **fit_args)
+    if readout.sigma_s > 0:
+        shifted = fit_clip(options.law, corrected_track(plane, rows, readout.readout_s + readout.sigma_s),
+                           **{**fit_args, "n_boot": 8}).quantities
+        for name, q in corrected.quantities.items():
+            if name in shifted:
+                part = abs(shifted[name].value - q.value)
+                corrected.systematic.setdefault(name, {})["rolling_shutter"] = part
+                q.uncertainty = math.hypot(q.uncertainty, part)
+    corrected.notes.append(readout.note())
+    return corrected, readout
+
+
+def _add_focal_systematic(fit, track, scale, usable, size_hw, options: ClipOptions, unit_per_px: float,
+                          readout: Readout | None, rows: np.ndarray) -> None:
     """A per-frame scale puts depth on the assumed focal length: half the change of each quantity between
     the focal lengths of `FOCAL_RANGE_DIAGONALS` is its 'focal' systematic (added in quadrature)."""
     values = []
     for focal in FOCAL_RANGE_DIAGONALS:
         plane = plane_track(track, scale, usable, size_hw, focal)
+        if readout is not None and readout.applied:
+            plane = corrected_track(plane, rows[plane.frame], readout.readout_s)
         try:
             values.append(fit_clip(options.law, plane, unit_per_px=unit_per_px, frames=options.frames,
                                    length_m=options.length_m, seed=options.seed, n_boot=8).quantities)

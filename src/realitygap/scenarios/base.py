@@ -170,6 +170,9 @@ class ScenarioSpec(BaseModel):
     """How the measured object moves, for finding it unaided in a clip (`realitygap.clip.find`):
     'free_flight' (parabolic arcs accelerating down the image), 'oscillation' (a swing back and forth),
     '' (any coherent motion)."""
+    clip_rolling_shutter: ClassVar[bool] = False
+    """`fit_clip` fits one free-flight parabola: a rolling shutter's readout is estimated from its jerk
+    (`realitygap.clip.shutter`) and, where significant, the sample times are corrected."""
 
     # --- domain -------------------------------------------------------------------------------
     def parameter(self, name: str) -> Parameter:

@@ -14,6 +14,7 @@ import numpy as np
 
 from realitygap.core.fitting import FitResult, MeasuredTrack, leading_run, linear_fit, noise_margin_m, unmeasured
 from realitygap.core.planefit import ClipFit, ClipQuantity, PlaneTrack, fit_parabola, parabola_clip_fit
+from realitygap.runtime.errors import InputError
 from realitygap.scenarios.base import (
     InstanceSpec,
     LawQuantity,
@@ -76,6 +77,7 @@ class DropScenario(ScenarioSpec):
     clip_min_frames: ClassVar[int] = 5
     clip_main_quantity: ClassVar[str] = "g_m_s2"
     clip_motion: ClassVar[str] = "free_flight"
+    clip_rolling_shutter: ClassVar[bool] = True
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
 
@@ -165,6 +167,12 @@ def fit_drop(spec: ScenarioSpec, params: Params, tracks: Mapping[str, MeasuredTr
 
 
 # --- law fit on a clip's plane track (measure-clip) --------------------------------------------------
+FREE_FALL_TEST_FRAMES = 8
+"""Fewest frames a free-flight fit is reported on: a parabola has 3 parameters per axis, and with fewer than 5
+degrees of freedom left its residual cannot tell the law from other motion (a fit on 5 frames of a heavily
+compressed clip read g 4 % high with nothing to show it)."""
+
+
 def fit_free_fall_clip(law: str, track: PlaneTrack, noise: np.ndarray, rng: np.random.Generator, n_boot: int,
                        min_frames: int, automatic: bool, horizontal_speed: bool = False) -> ClipFit:
     """A free flight in the plane: xy(t) = c0 + c1 tau + c2 tau^2 per axis -> g = |2 c2| (the 2-D
@@ -179,6 +187,12 @@ def fit_free_fall_clip(law: str, track: PlaneTrack, noise: np.ndarray, rng: np.r
         return out
 
     fit = fit_parabola(track, noise, derived, rng, n_boot, min_frames=min_frames, law=law, automatic=automatic)
+    if len(fit.used) < FREE_FALL_TEST_FRAMES:
+        frames = track.frame[fit.used]
+        raise InputError(f"too few measurable frames of free flight for the {law} law: {len(fit.used)} (frames {frames[0]}-"
+                         f"{frames[-1]}, {fit.ended}); at least {FREE_FALL_TEST_FRAMES} are needed to test the law (a parabola has "
+                         "3 parameters per axis): a clip with less compression, a higher frame rate or a longer fall, or "
+                         "--frames a:b over a clean stretch")
     values, sigmas = fit.values, fit.sigmas
     q = {"g_m_s2": ClipQuantity(values["g"], sigmas["g"], "m/s^2", "size of the fitted acceleration vector", metric=True),
          "g_direction_deg": ClipQuantity(values["tilt_deg"], sigmas["tilt_deg"], "deg",

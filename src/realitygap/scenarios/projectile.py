@@ -118,6 +118,7 @@ class ProjectileScenario(ScenarioSpec):
     clip_min_frames: ClassVar[int] = 6
     clip_main_quantity: ClassVar[str] = "g_m_s2"
     clip_motion: ClassVar[str] = "free_flight"
+    clip_rolling_shutter: ClassVar[bool] = True
     instances: tuple[InstanceSpec, ...] = (InstanceSpec(name="ball", body="ball", class_name="ball"),)
     sensor_body: str = "ball"
     event_margin_s: float = 0.3
