@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from realitygap.carboncopy.cli import carboncopy_command
 from realitygap.core.rig import SENSOR_NAMES
 from realitygap.episode.export.cli import export_command
 from realitygap.report.terminal import headline_table, prompt_spec_renderables, ratio_cell
@@ -35,6 +36,7 @@ if not out.is_terminal:
 err = Console(stderr=True)
 
 app.add_typer(worldmodel_app, name="worldmodel")
+app.command("carboncopy")(carboncopy_command)
 app.command("export")(export_command)
 
 DEFAULT_RUN_DIR = Path("realitygap-out")

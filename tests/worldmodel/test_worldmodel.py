@@ -68,6 +68,25 @@ def test_the_same_steps_give_the_same_model(dataset, tmp_path):
     assert all(torch.equal(weights_a[name], weights_b[name]) for name in weights_a)
 
 
+def test_fine_tuning_starts_from_a_checkpoint_on_the_episodes_given(trained, dataset, tmp_path):
+    """`init_from`: the parent's EMA weights are the starting point (0 steps would reproduce it: 1 step moves a
+    little from it, far less than from fresh weights); `episodes`: only those (source, id) pairs are read."""
+    parent, _, _ = trained
+    one = str(read_index(dataset)["episode_id"][0])
+    meta = train(dataset, tmp_path / "child.pt", TrainConfig(max_steps=1, learning_rate=1e-6, warmup_steps=0), TINY,
+                 episodes=[("sim", one)], init_from=parent)
+    assert meta["initialised_from"]["checkpoint"] == parent.name and meta["initialised_from"]["steps"] == 20
+    assert meta["data"]["episodes"] == 1 and meta["data"]["episodes_per_source"] == {"sim": 1}
+    before, after = load_checkpoint(parent)["ema"], load_checkpoint(tmp_path / "child.pt")["weights"]
+    fresh = train(dataset, tmp_path / "fresh.pt", TrainConfig(max_steps=1, learning_rate=1e-6, warmup_steps=0), TINY)
+    fresh_weights = load_checkpoint(tmp_path / "fresh.pt")["weights"]
+    drift = max(float((after[k] - before[k]).abs().max()) for k in before if before[k].is_floating_point())
+    apart = max(float((fresh_weights[k] - before[k]).abs().max()) for k in before if before[k].is_floating_point())
+    assert drift < 1e-3 < apart and fresh["initialised_from"] is None
+    with pytest.raises(InputError):
+        train(dataset, tmp_path / "other.pt", TrainConfig(max_steps=1), TINY, episodes=[("sim", "0000000000000000")])
+
+
 def test_sampling_is_seeded():
     model = FrameDenoiser(TINY)
     generator = torch.Generator().manual_seed(3)

@@ -81,3 +81,16 @@ def replace_median_ratio(samples: int, generation: int) -> float:
     third = generation * float(polygamma(2, half))
     skew = third / variance**1.5
     return float(math.exp(mean - skew * math.sqrt(variance) / 6))
+
+
+def gaussian_curves(regimes: tuple[str, ...], samples: int = 100, generations: int = 50, runs: int = 4000,
+                    seed: int = 0) -> dict:
+    """The known-answer case for the report: per regime the median and the 5 % / 95 % quantiles of the variance
+    ratio per generation over `runs` runs, and replace's theory (`replace_median_ratio`)."""
+    out = {"samples": samples, "runs": runs, "generation": list(range(generations + 1)), "regimes": {},
+           "replace_theory": [replace_median_ratio(samples, k) for k in range(generations + 1)]}
+    for i, regime in enumerate(dict.fromkeys(("replace",) + tuple(regimes))):
+        ratios = simulate(regime, samples, generations, runs, seed + i)
+        low, median, high = np.quantile(ratios, [0.05, 0.5, 0.95], axis=0)
+        out["regimes"][regime] = {"median": median.tolist(), "q05": low.tolist(), "q95": high.tolist()}
+    return out

@@ -71,3 +71,15 @@ def remove_stale_partials(folder: Path) -> int:
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     return len(stale)
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete the `.NAME.*.tmp` files `write_bytes_atomic` leaves when its process is killed mid-write (directly in
+    `folder`); return how many were removed. Only for folders one process writes at a time."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    stale = [p for p in folder.iterdir() if p.is_file() and p.name.startswith(".") and p.name.endswith(".tmp")]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return len(stale)

@@ -13,7 +13,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -38,20 +38,22 @@ class TrainingData:
 
 
 def load_training_data(root: Path, size_px: int, conditioning_frames: int, encode: Callable[[list[str]], np.ndarray],
-                       on_episode: Callable[[int, int], None] | None = None) -> TrainingData:
-    """Read every `sim` episode with an rgb stream and more than `conditioning_frames` frames from the
+                       on_episode: Callable[[int, int], None] | None = None,
+                       episodes: Sequence[tuple[str, str]] | None = None) -> TrainingData:
+    """Read every `sim` episode (or the (source, episode id) pairs of `episodes`: a generator's own episodes
+    for the carbon-copy experiment) with an rgb stream and more than `conditioning_frames` frames from the
     dataset at `root`; `encode` maps prompts to (N, 384) embeddings. InputError when there is none."""
     from realitygap.episode.dataset import episode_dir
     from realitygap.episode.io import read_meta
     from realitygap.episode.video import read_video
 
     root = Path(root)
-    ids = training_episode_ids(root)
+    pairs = [("sim", eid) for eid in training_episode_ids(root)] if episodes is None else list(episodes)
     frames, start, length, fps, prompts, scenarios = [], [], [], [], [], []
     skipped = 0
     offset = 0
-    for n, eid in enumerate(ids):
-        folder = episode_dir(root, "sim", eid)
+    for n, (source, eid) in enumerate(pairs):
+        folder = episode_dir(root, source, eid)
         meta = read_meta(folder)
         if "rgb" not in meta.streams or meta.n_frames <= conditioning_frames:
             skipped += 1
@@ -66,7 +68,7 @@ def load_training_data(root: Path, size_px: int, conditioning_frames: int, encod
         prompts.append(meta.context.prompt)
         scenarios.append(meta.context.scenario)
         if on_episode:
-            on_episode(n + 1, len(ids))
+            on_episode(n + 1, len(pairs))
     if not frames:
         raise InputError(f"{root} has no sim episode with an rgb stream of more than {conditioning_frames} frames: "
                          "simulate with --sensors rgb")
@@ -78,7 +80,8 @@ def load_training_data(root: Path, size_px: int, conditioning_frames: int, encod
         "skipped_episodes": skipped,
         "episodes_per_scenario": dict(sorted(counts.items())),
         "frames_per_scenario": {s: int(sum(n for n, sc in zip(length, scenarios) if sc == s)) for s in sorted(counts)},
-        "episode_ids_sha256": _ids_digest(sorted(ids)),
+        "episode_ids_sha256": _ids_digest(sorted(eid for _, eid in pairs)),
+        "episodes_per_source": dict(sorted(Counter(source for source, _ in pairs).items())),
     }
     return TrainingData(frames=np.concatenate(frames), start=np.asarray(start, np.int64), length=np.asarray(length, np.int64),
                         fps=np.asarray(fps, np.float64), prompts=np.asarray(encode(prompts), np.float32),

@@ -34,7 +34,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -89,9 +89,12 @@ class Progress:
 
 def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelConfig | None = None,
           on_progress: Callable[[Progress], None] | None = None,
-          on_data: Callable[[int, int], None] | None = None) -> dict:
-    """Train (or resume from `out`, when it exists) on the sim episodes of `data_root`; write the
-    checkpoint to `out`. Returns the checkpoint's metadata (everything but the tensors)."""
+          on_data: Callable[[int, int], None] | None = None,
+          episodes: Sequence[tuple[str, str]] | None = None, init_from: Path | None = None) -> dict:
+    """Train (or resume from `out`, when it exists) on the sim episodes of `data_root` (or its (source,
+    episode id) pairs `episodes`); write the checkpoint to `out`. A new run starts from the weights drawn
+    from the seed, or with `init_from` from that checkpoint's EMA weights (a fine-tune: new optimizer state,
+    the model configuration taken from it). Returns the checkpoint's metadata (everything but the tensors)."""
     import torch
 
     started_wall, started_cpu = time.perf_counter(), time.process_time()
@@ -107,6 +110,10 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
         if "optimizer" not in resumed:
             raise InputError(f"{out} is an exported (sampling-only) checkpoint and cannot be resumed; pass a new --out")
         model_config = stored
+    parent = None
+    if resumed is None and init_from is not None:
+        parent = load_checkpoint(init_from)
+        model_config = ModelConfig.model_validate(parent["model_config"])
     model_config = model_config or ModelConfig()
 
     from realitygap.prompts.embed import load_encoder
@@ -115,13 +122,18 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
 
     training_episode_ids(data_root)  # one clear error before the slow part
     data = load_training_data(data_root, model_config.size_px, model_config.conditioning_frames,
-                              lambda prompts: load_encoder().encode(prompts), on_data)
+                              lambda prompts: load_encoder().encode(prompts), on_data, episodes)
     data_load_s = time.perf_counter() - started_wall
 
     model = _initial_model(model_config, config.seed)
     ema = FrameDenoiser(model_config)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     step, history, runs = 0, [], []
+    initialised_from = None if resumed is None else resumed.get("initialised_from")
+    if parent is not None:
+        model.load_state_dict(_float32(parent["ema"]))
+        initialised_from = {"checkpoint": Path(init_from).name, "sha256": hashlib.sha256(Path(init_from).read_bytes()).hexdigest(),
+                            "steps": int(parent.get("steps", 0))}
     if resumed is not None:
         model.load_state_dict(resumed["weights"])
         ema.load_state_dict(_float32(resumed["ema"]))
@@ -146,7 +158,7 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
             "steps": step, "final_loss": smoothed, "loss_history": history,
             "runs": runs + [_run_record(config, data.summary, run_steps, started_wall, started_cpu, data_load_s, bf16,
                                         stopped_by)],
-            "data": data.summary, "seed": config.seed,
+            "data": data.summary, "seed": config.seed, "initialised_from": initialised_from,
         }
         meta["wall_s"] = sum(r["wall_s"] for r in meta["runs"])
         meta["cpu_s"] = sum(r["process_cpu_s"] for r in meta["runs"])
