@@ -22,6 +22,7 @@ from realitygap.core.rig import SENSOR_NAMES
 from realitygap.episode.export.cli import export_command
 from realitygap.report.terminal import headline_table, prompt_spec_renderables, ratio_cell
 from realitygap.runtime.errors import InputError, RealitygapError, RealitygapWarning, one_line
+from realitygap.runtime.executor import executor_from_options
 from realitygap.worldmodel.cli import worldmodel_app
 
 app = typer.Typer(
@@ -47,6 +48,10 @@ physically implausible (the summary line says why and what to do), 130 interrupt
 
 def _default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
+
+
+EXECUTOR = typer.Option("local", "--executor", help="where episodes run: local (process pool) or ray")
+ADDRESS = typer.Option(None, "--address", help="--executor ray: the cluster (HOST:PORT of `ray start --head`); default: a local instance")
 
 
 @app.command()
@@ -78,6 +83,7 @@ def simulate(
     size: int = typer.Option(256, "--size", help="image width and height in pixels"),
     fps: int = typer.Option(30, "--fps", help="camera frame rate"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
+    executor: str = EXECUTOR, address: Optional[str] = ADDRESS,
 ) -> None:
     """Simulate N episodes of SCENARIO, or of the scene a --prompt describes (ground truth, source 'sim'), into a
     dataset. A prompt fixes every parameter (what it does not say takes the default); the spec is printed first."""
@@ -86,6 +92,7 @@ def simulate(
     if (scenario is None) == (prompt is None):
         raise InputError("give either a SCENARIO or --prompt TEXT (exactly one of them)")
     rig = rig_from_options(sensors, size, fps)
+    runner = executor_from_options(executor, workers, address)
     fixed: dict = parse_params(param)
     setup_timing = None
     if prompt is not None:
@@ -97,7 +104,7 @@ def simulate(
             out.print(renderable)
         scenario, fixed, setup_timing = spec.scenario, spec.params, spec.setup_timing()
     contexts = plan_contexts(str(scenario), n, seed, fixed, rig, prompt=prompt)
-    outcomes = _simulate_with_progress(contexts, out_dir, workers, f"simulate {scenario}", setup_timing)
+    outcomes = _simulate_with_progress(contexts, out_dir, runner, f"simulate {scenario}", setup_timing)
     skipped = sum(o.skipped for o in outcomes)
     out.print(f"simulated {len(outcomes) - skipped} episodes ({skipped} already complete) into {out_dir}")
 
@@ -111,6 +118,7 @@ def predict(
     model: Optional[Path] = typer.Option(None, "--model", help="learned sources: worldmodel checkpoint file (default: the "
                                          "shipped one) or diffusers pipeline folder (local; nothing is downloaded)"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
+    executor: str = EXECUTOR, address: Optional[str] = ADDRESS,
 ) -> None:
     """Predict every context of a dataset with a source, into the same episode format."""
     from realitygap.episode.dataset import read_index
@@ -127,6 +135,7 @@ def predict(
         out.print(f"imported {len(ids)} videos into {out_dir or contexts} (source video)")
         return
     check_source_name(source)
+    runner = executor_from_options(executor, workers, address)
     if model is not None:
         from realitygap.sources.registry import MODEL_ENV
 
@@ -136,11 +145,9 @@ def predict(
             raise InputError(f"--model {model} does not exist")
         os.environ[MODEL_ENV[source]] = str(model.resolve())
     total = sum(1 for s in read_index(contexts)["source"] if s == "sim")
-    if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
     with progress_bar(err) as bar:
         task = bar.add_task(f"predict {source}", total=total)
-        outcomes = predict_dataset(source, contexts, out_dir, workers=workers, on_done=lambda i, o: bar.advance(task))
+        outcomes = predict_dataset(source, contexts, out_dir, workers=runner, on_done=lambda i, o: bar.advance(task))
     skipped = sum(o.skipped for o in outcomes)
     out.print(f"predicted {len(outcomes) - skipped} episodes with {source} ({skipped} already complete) "
               f"into {out_dir or contexts}")
@@ -196,6 +203,7 @@ def info(dataset: Path = typer.Argument(..., help="dataset folder")) -> None:
 def measure(
     dataset: Path = typer.Argument(..., help="dataset folder"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
+    executor: str = EXECUTOR, address: Optional[str] = ADDRESS,
 ) -> None:
     """Measure every episode from its RGB video (tracks, law fits, permanence, Physics-IQ) against ground
     truth; writes measurements.parquet and error_floor.parquet. Episodes already measured are skipped."""
@@ -204,12 +212,11 @@ def measure(
     from realitygap.measure.pipeline import ERROR_FLOOR_PARQUET, measure_dataset, verify_dataset
     from realitygap.runtime.progress import progress_bar
 
-    if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+    runner = executor_from_options(executor, workers, address)
     verify_dataset(dataset)  # one clear error for a folder that is no dataset or a corrupt episode, before any output
     with progress_bar(err) as bar:
         task = bar.add_task("measure", total=None)
-        path = measure_dataset(dataset, workers=workers, on_done=lambda i, r: bar.advance(task),
+        path = measure_dataset(dataset, workers=runner, on_done=lambda i, r: bar.advance(task),
                                on_total=lambda n: bar.update(task, total=n))
     floor = pq.read_table(Path(dataset) / ERROR_FLOOR_PARQUET).to_pylist()
     table = Table(title="error floor (measured from RGB vs ground truth, ground-truth episodes)")
@@ -249,6 +256,7 @@ def run(
                                   help="also predict, with every negative control, one context of a scenario its defect "
                                        "shows on (the report's sanity panel)"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
+    executor: str = EXECUTOR, address: Optional[str] = ADDRESS,
 ) -> None:
     """The main job on the embedded default: simulate every scenario, predict the same contexts with the other
     sources (default: the built-in world model) and, on a few contexts, with every negative control; measure
@@ -257,8 +265,9 @@ def run(
     from realitygap.runtime.progress import progress_bar
 
     others = [name.strip() for name in sources.split(",") if name.strip()]
-    with progress_bar(err) as bar:
-        page = run_main_job(out_dir, n, seed, others, workers, progress=bar, controls=controls)
+    runner = executor_from_options(executor, workers, address)
+    with progress_bar(err) as bar, runner.session():  # Ray: one connection for every stage
+        page = run_main_job(out_dir, n, seed, others, runner, progress=bar, controls=controls)
     out.print(f"report: {page.resolve()}")
 
 
@@ -280,6 +289,7 @@ def downstream(
                                "minutes become seconds"),
     seed: int = typer.Option(0, "--seed", help="dataset seed (contexts) and bootstrap seed"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
+    executor: str = EXECUTOR, address: Optional[str] = ADDRESS,
 ) -> None:
     """Train small models on each source's episodes, test them on held-out ground truth, and report the transfer
     ratio (and, with --validity, how well the scorecard predicts it)."""
@@ -297,8 +307,9 @@ def downstream(
     if n_train is not None:
         config = DownstreamConfig(**{**config.model_dump(), "n_train": n_train})
     out_dir = out_dir or Path(dataset) / "downstream"
-    with progress_bar(err) as bar:
-        document = run_downstream(dataset, out_dir, config, workers=workers, progress=bar, validity=validity, seed=seed)
+    runner = executor_from_options(executor, workers, address)
+    with progress_bar(err) as bar, runner.session():
+        document = run_downstream(dataset, out_dir, config, workers=runner, progress=bar, validity=validity, seed=seed)
     page = write_downstream_report(document, out_dir)
     table = Table("source", *config.tasks, title="transfer ratio (1 = as good as training on ground truth; 95 % interval)")
     cells = {(r["source"], r["task"]): r for r in document["summary"] if r["kind"] == "transfer"}
@@ -308,13 +319,11 @@ def downstream(
     out.print(f"report: {page.resolve()}")
 
 
-def _simulate_with_progress(contexts, out_dir: Path, workers: int, label: str, setup_timing: dict | None = None):
+def _simulate_with_progress(contexts, out_dir: Path, workers, label: str, setup_timing: dict | None = None):
     from realitygap.episode.dataset import ensure_writable_dir
     from realitygap.pipeline import simulate_dataset
     from realitygap.runtime.progress import progress_bar
 
-    if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
     ensure_writable_dir(out_dir)
     with progress_bar(err) as bar:
         task = bar.add_task(label, total=len(contexts))

@@ -14,7 +14,7 @@ from realitygap.episode.io import verify_episode
 from realitygap.episode.types import Context
 from realitygap.runtime.atomic import remove_stale_partials
 from realitygap.runtime.errors import InputError
-from realitygap.runtime.executor import run_tasks
+from realitygap.runtime.executor import Executor, as_executor, run_tasks
 from realitygap.runtime.progress import Stage
 from realitygap.scenarios import get_scenario, scenario_names
 
@@ -26,7 +26,7 @@ MAIN_REPORT = "report"
 """Folders of the main job's output: the dataset (ground truth, predictions, measurements) and the report."""
 
 
-def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequence[str], workers: int,
+def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequence[str], workers: int | Executor,
                  progress: "Progress | None" = None, controls: bool = True) -> Path:
     """The main job on the default rig: simulate `n_per_scenario` episodes of every scenario, predict the
     same contexts with each of `sources` (compared with the twin), measure everything from RGB, write the
@@ -44,8 +44,7 @@ def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequenc
         check_source_name(name)
         if name == "sim":
             raise InputError("--sources lists sources compared with the twin; 'sim' is the twin itself")
-    if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+    workers = as_executor(workers)  # before any work: a bad worker count is one line
     dataset = Path(out_dir) / MAIN_DATASET
     contexts = [c for name in scenario_names() for c in plan_contexts(name, n_per_scenario, seed, None, RigConfig())]
     simulate_dataset(contexts, dataset, workers=workers, on_done=Stage(progress, "simulate", len(contexts)).advance)
@@ -94,7 +93,7 @@ class EpisodeOutcome:
     skipped: bool
 
 
-def simulate_dataset(contexts: list[Context], root: Path, workers: int = 1,
+def simulate_dataset(contexts: list[Context], root: Path, workers: int | Executor = 1,
                      on_done: Callable[[int, EpisodeOutcome], None] | None = None,
                      setup_timing: dict | None = None) -> list[EpisodeOutcome]:
     """Simulate every context into the dataset at `root` as source 'sim'; finished episodes are skipped.
@@ -111,7 +110,7 @@ def simulate_dataset(contexts: list[Context], root: Path, workers: int = 1,
     open_dataset(root, origin)
     remove_stale_partials(root / "episodes" / "sim")
     tasks = [(context.model_dump_json(), str(root), setup_timing) for context in contexts]
-    outcomes = run_tasks(_simulate_task, tasks, workers=workers, on_done=on_done)
+    outcomes = run_tasks(_simulate_task, tasks, workers, on_done=on_done)
     rebuild_index(root)
     return outcomes
 
@@ -128,7 +127,7 @@ def _simulate_task(task: tuple[str, str, dict | None]) -> EpisodeOutcome:
     return EpisodeOutcome(context.episode_id, context.scenario, skipped=False)
 
 
-def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None = None, workers: int = 1,
+def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None = None, workers: int | Executor = 1,
                     on_done: Callable[[int, EpisodeOutcome], None] | None = None,
                     episode_ids: Sequence[str] | None = None) -> list[EpisodeOutcome]:
     """Predict, with source `source_name`, every ground-truth context of the dataset at `contexts_root` (or
@@ -148,7 +147,7 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
                 if source == "sim" and (episode_ids is None or str(eid) in episode_ids)]
     remove_stale_partials(out_root / "episodes" / source_name)
     tasks = [(source_name, context.model_dump_json(), str(out_root), str(contexts_root)) for context in contexts]
-    outcomes = run_tasks(_predict_task, tasks, workers=workers, on_done=on_done)
+    outcomes = run_tasks(_predict_task, tasks, workers, on_done=on_done)
     rebuild_index(out_root)
     return outcomes
 

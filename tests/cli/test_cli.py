@@ -58,6 +58,8 @@ def test_info_summarises(tmp_path, capsys):
     (["run", "--sources", "sim", "--out", "{tmp}/d"], "'sim' is the twin itself"),
     (["run", "--sources", "worldmodel,nope", "--out", "{tmp}/d"], "unknown source 'nope'"),
     (["run", "--workers", "0", "--out", "{tmp}/d"], "--workers must be at least 1"),
+    (["simulate", "drop", "--executor", "dask", "--out", "{tmp}/d"], "--executor must be one of local, ray, got 'dask'"),
+    (["measure", "{tmp}", "--address", "10.0.0.5:6379"], "--address applies to --executor ray only"),
     (["score", "{tmp}/none"], "is not a dataset folder"),
     (["score", "{tmp}"], "has no measurements.parquet: run `realitygap measure"),
 ])

@@ -28,7 +28,7 @@ from realitygap.episode.io import EPISODE_JSON, sha256_file
 from realitygap.measure.pipeline import MEASUREMENTS_DIR, REFERENCE_SOURCE, tracks_path
 from realitygap.runtime.atomic import write_bytes_atomic
 from realitygap.runtime.errors import InputError
-from realitygap.runtime.executor import run_tasks
+from realitygap.runtime.executor import Executor, run_tasks
 from realitygap.runtime.progress import Stage
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def plan_episodes(config: DownstreamConfig) -> tuple[list, dict[str, list[str]],
     return contexts, train, test
 
 
-def make_data(root: Path, config: DownstreamConfig, workers: int, progress: "Progress | None") -> tuple[dict, dict]:
+def make_data(root: Path, config: DownstreamConfig, workers: int | Executor, progress: "Progress | None") -> tuple[dict, dict]:
     """Stages 1 and 2; returns (train ids, test ids) per scenario."""
     from realitygap.measure.pipeline import measure_dataset
     from realitygap.pipeline import predict_dataset, simulate_dataset
@@ -92,13 +92,13 @@ def make_data(root: Path, config: DownstreamConfig, workers: int, progress: "Pro
     return train, test
 
 
-def extract_all(root: Path, out_dir: Path, config: DownstreamConfig, train: dict, test: dict, workers: int,
+def extract_all(root: Path, out_dir: Path, config: DownstreamConfig, train: dict, test: dict, workers: int | Executor,
                 progress: "Progress | None") -> None:
     """Stage 3: the examples of every episode the jobs read."""
     wanted = [(REFERENCE_SOURCE, eid) for ids in list(train.values()) + list(test.values()) for eid in ids]
     wanted += [(source, eid) for source in generators(config.sources) for ids in train.values() for eid in ids]
     tasks = [(str(root), str(out_dir), source, eid) for source, eid in wanted if not examples_current(root, out_dir, source, eid)]
-    run_tasks(_extract_task, tasks, workers=workers, on_done=Stage(progress, "extract examples", len(tasks)).advance)
+    run_tasks(_extract_task, tasks, workers, on_done=Stage(progress, "extract examples", len(tasks)).advance)
 
 
 def examples_current(root: Path, out_dir: Path, source: str, episode_id: str) -> bool:
@@ -161,11 +161,11 @@ def plan_jobs(config: DownstreamConfig, train: dict[str, list[str]], test: dict[
     return jobs
 
 
-def run_jobs(out_dir: Path, config: DownstreamConfig, jobs: list[Job], workers: int,
+def run_jobs(out_dir: Path, config: DownstreamConfig, jobs: list[Job], workers: int | Executor,
              on_done: Callable | None = None) -> list[dict]:
     """Stage 4: one record per job and test episode: (kind, source, task, seed, amount, episode_id, scenario, error)."""
     tasks = [(str(out_dir), config.train[job.task].model_dump_json(), job) for job in jobs]
-    results = run_tasks(_train_task, tasks, workers=workers, on_done=on_done)
+    results = run_tasks(_train_task, tasks, workers, on_done=on_done)
     return [row for rows in results for row in rows]
 
 

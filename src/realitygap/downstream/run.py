@@ -23,6 +23,7 @@ from realitygap.downstream.tasks import FORECAST_S, TASKS
 from realitygap.episode.dataset import ensure_writable_dir
 from realitygap.runtime.atomic import json_safe, write_json_atomic, write_parquet_atomic
 from realitygap.runtime.errors import InputError
+from realitygap.runtime.executor import Executor, as_executor
 from realitygap.runtime.progress import Stage
 
 if TYPE_CHECKING:
@@ -44,13 +45,12 @@ def check_sources(sources: tuple[str, ...]) -> None:
         check_source_name(name)
 
 
-def run_downstream(dataset: Path, out_dir: Path, config: DownstreamConfig, workers: int = 1,
+def run_downstream(dataset: Path, out_dir: Path, config: DownstreamConfig, workers: int | Executor = 1,
                    progress: "Progress | None" = None, validity: bool = False, seed: int = 0) -> dict:
     """Run every stage; returns the content of downstream.json. `validity`: also score the dataset and
     correlate the scorecard with the transfer ratios (downstream/validity.py)."""
     check_sources(config.sources)
-    if workers < 1:
-        raise InputError(f"--workers must be at least 1, got {workers}")
+    workers = as_executor(workers)
     dataset = ensure_writable_dir(Path(dataset))
     wall_s: dict[str, float] = {}
     started = time.perf_counter()
@@ -78,7 +78,7 @@ def run_downstream(dataset: Path, out_dir: Path, config: DownstreamConfig, worke
         "exchange_rates": exchange_rates(summary, config.sizes),
         "models_trained": len(jobs),
         "wall_s": {k: round(v, 1) for k, v in wall_s.items()},
-        "workers": workers,
+        "workers": workers.workers,
     }
     if validity:
         from realitygap.downstream.validity import predictive_validity

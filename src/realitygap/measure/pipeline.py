@@ -43,7 +43,7 @@ from realitygap.measure.tracking import seeds_from_episode, track_objects
 from realitygap.metrics.physics_iq import compare_videos, physics_iq_score
 from realitygap.runtime.atomic import write_parquet_atomic
 from realitygap.runtime.errors import InputError
-from realitygap.runtime.executor import run_tasks
+from realitygap.runtime.executor import Executor, run_tasks
 from realitygap.scenarios import get_scenario
 
 MEASUREMENTS_DIR = "measurements"
@@ -220,7 +220,7 @@ def measure_video(rgb: np.ndarray, t_s: np.ndarray, K: np.ndarray, T_world_camer
     return rows
 
 
-def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object], None] | None = None,
+def measure_dataset(root: Path, workers: int | Executor = 1, on_done: Callable[[int, object], None] | None = None,
                     on_total: Callable[[int], None] | None = None) -> Path:
     """Measure every complete episode of the dataset (skipping those already measured); returns the
     path of measurements.parquet."""
@@ -240,7 +240,7 @@ def measure_dataset(root: Path, workers: int = 1, on_done: Callable[[int, object
             tasks.append((str(path), str(episode_dir(root, REFERENCE_SOURCE, str(eid))), str(out), str(source), str(eid), sha))
     if on_total:
         on_total(len(tasks))
-    written = run_tasks(_measure_task, tasks, workers=workers, on_done=on_done)
+    written = run_tasks(_measure_task, tasks, workers, on_done=on_done)
     tables = [pq.read_table(p) for p in sorted(cached + [Path(w) for w in written])]
     table = pa.concat_tables(tables) if tables else SCHEMA.empty_table()
     table = table.sort_by([("source", "ascending"), ("scenario", "ascending"), ("episode_id", "ascending"),
