@@ -71,6 +71,7 @@ def test_results_in_task_order_and_on_done_here(ray_executor):
     assert run_tasks(square, list(range(6)), ray_executor, on_done=lambda i, r: seen.append((i, r))) == [0, 1, 4, 9, 16, 25]
     assert sorted(seen) == [(i, i * i) for i in range(6)]
     assert os.getpid() not in run_tasks(process_id, [0, 1], ray_executor), "tasks run in Ray's workers"
+    assert run_tasks(abs, [-1, 2, -3], ray_executor) == [1, 2, 3], "a builtin as the function"
 
 
 def test_a_tasks_input_error_is_re_raised_as_itself(ray_executor):

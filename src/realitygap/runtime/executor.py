@@ -15,6 +15,7 @@ imported only when asked for. Every function that takes `workers` takes either.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import ipaddress
 import logging
 import multiprocessing
@@ -159,6 +160,8 @@ def forwarded_environment() -> dict[str, str]:
 def _run_ray(function: Callable, tasks: Sequence, on_done: Callable | None, results: list) -> None:
     import ray
 
+    if not inspect.isfunction(function):  # Ray makes remote functions of functions only: a builtin goes through _apply
+        function, tasks = _apply, [(function, task) for task in tasks]
     remote = ray.remote(function).options(runtime_env={"env_vars": forwarded_environment()})
     refs = [remote.remote(task) for task in tasks]
     index_of = {ref: i for i, ref in enumerate(refs)}
@@ -176,6 +179,11 @@ def _run_ray(function: Callable, tasks: Sequence, on_done: Callable | None, resu
             with suppress(Exception):  # already finished, or Ray is going down
                 ray.cancel(ref)
         raise
+
+
+def _apply(pair: tuple[Callable, Any]) -> Any:
+    function, task = pair
+    return function(task)
 
 
 def _ray_result(ray, ref) -> Any:
