@@ -50,8 +50,8 @@ def _default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
-EXECUTOR = typer.Option("local", "--executor", help="where episodes run: local (process pool) or ray")
-ADDRESS = typer.Option(None, "--address", help="--executor ray: the cluster (HOST:PORT of `ray start --head`); default: a local instance")
+EXECUTOR = typer.Option("local", "--executor", help="local: a pool of --workers processes; ray: a local instance of --workers CPUs")
+ADDRESS = typer.Option(None, "--address", help="--executor ray: join this cluster instead (HOST:PORT of `ray start --head`, or auto)")
 
 
 @app.command()

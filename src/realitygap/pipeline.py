@@ -109,7 +109,7 @@ def simulate_dataset(contexts: list[Context], root: Path, workers: int | Executo
         origin = {"lat_deg": gps.origin_lat_deg, "lon_deg": gps.origin_lon_deg, "alt_m": gps.origin_alt_m}
     open_dataset(root, origin)
     remove_stale_partials(root / "episodes" / "sim")
-    tasks = [(context.model_dump_json(), str(root), setup_timing) for context in contexts]
+    tasks = [(context.model_dump_json(), str(root.absolute()), setup_timing) for context in contexts]  # absolute: workers may run elsewhere
     outcomes = run_tasks(_simulate_task, tasks, workers, on_done=on_done)
     rebuild_index(root)
     return outcomes
@@ -146,7 +146,7 @@ def predict_dataset(source_name: str, contexts_root: Path, out_root: Path | None
                 for eid, source in zip(index["episode_id"], index["source"])
                 if source == "sim" and (episode_ids is None or str(eid) in episode_ids)]
     remove_stale_partials(out_root / "episodes" / source_name)
-    tasks = [(source_name, context.model_dump_json(), str(out_root), str(contexts_root)) for context in contexts]
+    tasks = [(source_name, context.model_dump_json(), str(out_root.absolute()), str(contexts_root.absolute())) for context in contexts]
     outcomes = run_tasks(_predict_task, tasks, workers, on_done=on_done)
     rebuild_index(out_root)
     return outcomes

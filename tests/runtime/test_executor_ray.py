@@ -86,6 +86,12 @@ def test_the_environment_reaches_the_workers(ray_executor, monkeypatch):
     assert run_tasks(os.getenv, names, ray_executor) == [os.environ[name] for name in names]
 
 
+def test_relative_paths_mean_the_callers_folder(tmp_path, ray_executor, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the workers were started in another folder
+    simulate_dataset(plan_contexts("drop", 1, 0, {"height_m": 0.4}, RIG), Path("relative"), workers=ray_executor)
+    assert len(list((tmp_path / "relative" / "episodes" / "sim").glob("*/episode.json"))) == 1
+
+
 def test_the_cli_joins_the_instance_by_address(tmp_path, ray_executor):
     address = ray.get_runtime_context().gcs_address
     args = ["simulate", "drop", "--n", "2", "--seed", "0", "--param", "height_m=0.4", "--sensors", "rgb,segmentation", "--size", "64"]

@@ -97,7 +97,8 @@ def extract_all(root: Path, out_dir: Path, config: DownstreamConfig, train: dict
     """Stage 3: the examples of every episode the jobs read."""
     wanted = [(REFERENCE_SOURCE, eid) for ids in list(train.values()) + list(test.values()) for eid in ids]
     wanted += [(source, eid) for source in generators(config.sources) for ids in train.values() for eid in ids]
-    tasks = [(str(root), str(out_dir), source, eid) for source, eid in wanted if not examples_current(root, out_dir, source, eid)]
+    paths = (str(Path(root).absolute()), str(Path(out_dir).absolute()))  # workers may run in another folder (Ray)
+    tasks = [(*paths, source, eid) for source, eid in wanted if not examples_current(root, out_dir, source, eid)]
     run_tasks(_extract_task, tasks, workers, on_done=Stage(progress, "extract examples", len(tasks)).advance)
 
 
@@ -164,7 +165,7 @@ def plan_jobs(config: DownstreamConfig, train: dict[str, list[str]], test: dict[
 def run_jobs(out_dir: Path, config: DownstreamConfig, jobs: list[Job], workers: int | Executor,
              on_done: Callable | None = None) -> list[dict]:
     """Stage 4: one record per job and test episode: (kind, source, task, seed, amount, episode_id, scenario, error)."""
-    tasks = [(str(out_dir), config.train[job.task].model_dump_json(), job) for job in jobs]
+    tasks = [(str(Path(out_dir).absolute()), config.train[job.task].model_dump_json(), job) for job in jobs]
     results = run_tasks(_train_task, tasks, workers, on_done=on_done)
     return [row for rows in results for row in rows]
 

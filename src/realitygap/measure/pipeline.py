@@ -237,7 +237,8 @@ def measure_dataset(root: Path, workers: int | Executor = 1, on_done: Callable[[
         if out.is_file() and tracks_path(out).is_file() and _recorded_sha(out) == sha:
             cached.append(out)
         else:
-            tasks.append((str(path), str(episode_dir(root, REFERENCE_SOURCE, str(eid))), str(out), str(source), str(eid), sha))
+            reference = episode_dir(root, REFERENCE_SOURCE, str(eid))  # absolute paths: workers may run in another folder (Ray)
+            tasks.append((str(path.absolute()), str(reference.absolute()), str(out.absolute()), str(source), str(eid), sha))
     if on_total:
         on_total(len(tasks))
     written = run_tasks(_measure_task, tasks, workers, on_done=on_done)
