@@ -124,7 +124,7 @@ def run_tasks(
     (easiest to debug); more use a spawn-based process pool. Ray runs `function` as a remote task (it must be
     importable on the workers: a module-level function of an installed package). An exception in a task is
     re-raised here, as the task's own exception where it can be rebuilt (a Ray task's InputError stays an
-    InputError), after the remaining tasks are cancelled.
+    InputError): Ray's remaining tasks are cancelled first, the local pool finishes those it has queued.
     """
     executor = as_executor(executor)
     results: list[Any] = [None] * len(tasks)
