@@ -106,7 +106,9 @@ def test_generation_zero_is_compared_with_the_shipped_checkpoint_by_interval():
     assert curves[0]["generation"] == [0, 1] and curves[0]["shipped"]["value"] == 0.5
     assert generation_zero_check(curves)[0]["within"]
     far = plotted_curves([_row("replace", -1, 0.9, 0.85, 0.95), _row("replace", 0, 0.5, 0.45, 0.55)], ("replace",))
-    assert not generation_zero_check(far)[0]["within"]
+    assert generation_zero_check(far)[0]["within"] is False
+    unbounded = plotted_curves([_row("replace", -1, 0.9), _row("replace", 0, 0.5)], ("replace",))
+    assert generation_zero_check(unbounded)[0]["within"] is None  # no interval: not compared
 
 
 def test_curve_values_keep_their_order_by_generation():

@@ -18,12 +18,13 @@ def carboncopy_command(
     generations: Optional[int] = typer.Option(None, "--generations", help="generations after generation 0 (default 5; quick 2)"),
     regime: str = typer.Option("replace", "--regime", help="replace, accumulate or fresh:F (F: share of fresh ground truth); "
                                "several comma-separated"),
-    steps: Optional[int] = typer.Option(None, "--steps", help="fine-tuning steps per generation (default 300; quick 10)"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="fine-tuning steps per generation (default 200; quick 10)"),
+    learning_rate: Optional[float] = typer.Option(None, "--learning-rate", help="peak fine-tuning learning rate (default 1e-4)"),
     budget_minutes: Optional[float] = typer.Option(None, "--budget-minutes", help="wall-clock cap per generation's training "
                                                    "(whichever of --steps and this ends first; a capped run is not reproducible)"),
     quick: bool = typer.Option(False, "--quick", help="one scenario, 2 training and 1 held-out context, 10 steps, 2 generations"),
     out_dir: Path = typer.Option(Path("realitygap-carboncopy"), "--out", help="folder of the run (resumed when it holds one)"),
-    seed: int = typer.Option(0, "--seed", help="contexts, training batches and bootstrap"),
+    seed: int = typer.Option(0, "--seed", min=0, help="contexts, training batches and bootstrap"),
     workers: int = typer.Option(max(1, min(2, os.cpu_count() or 1)), "--workers", help="local worker processes"),
 ) -> None:
     """Train the world model on its own predictions, generation after generation (replace, accumulate or fresh:F), and
@@ -39,6 +40,7 @@ def carboncopy_command(
     fields = {"regimes": tuple(r.strip() for r in regime.split(",") if r.strip()), "seed": seed,
               **({"generations": generations} if generations is not None else {}),
               **({"steps": steps} if steps is not None else {}),
+              **({"learning_rate": learning_rate} if learning_rate is not None else {}),
               **({"budget_minutes": budget_minutes} if budget_minutes is not None else {})}
     config = quick_config(**fields) if quick else CarbonCopyConfig(**fields)
     if out_dir.exists() and not out_dir.is_dir():

@@ -123,7 +123,8 @@ def plotted_curves(rows: list[dict], regimes: tuple[str, ...]) -> list[dict]:
 
 def generation_zero_check(curves: list[dict]) -> list[dict]:
     """Per plotted metric: generation 0's value against the shipped checkpoint's: `within` when either lies in the
-    other's 95 % interval (or both intervals are missing and the values are equal)."""
+    other's 95 % interval; None (not compared) when neither has an interval (the scorecard bootstraps only its
+    per-episode metrics, not the distribution and 3i set comparisons)."""
     out, seen = [], set()
     for curve in curves:
         key = (curve["metric"], curve["statistic"])
@@ -133,16 +134,15 @@ def generation_zero_check(curves: list[dict]) -> list[dict]:
         i = curve["generation"].index(0)
         g0 = {"value": curve["value"][i], "ci_low": curve["ci_low"][i], "ci_high": curve["ci_high"][i]}
         shipped = curve["shipped"]
+        bounded = [c for c in (g0, shipped) if math.isfinite(c["ci_low"]) and math.isfinite(c["ci_high"])]
+        within = any(_inside(other["value"], c) for c in bounded for other in (g0, shipped) if other is not c) if bounded else None
         out.append({"metric": curve["metric"], "statistic": curve["statistic"], "generation_0": g0, "shipped": shipped,
-                    "within": _inside(g0["value"], shipped) or _inside(shipped["value"], g0)})
+                    "within": within})
     return out
 
 
 def _inside(value: float, cell: dict) -> bool:
-    low, high = cell["ci_low"], cell["ci_high"]
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return math.isclose(value, cell["value"], rel_tol=1e-9, abs_tol=1e-12)
-    return low - 1e-12 <= value <= high + 1e-12
+    return cell["ci_low"] - 1e-12 <= value <= cell["ci_high"] + 1e-12
 
 
 def write_curves(out: Path, config, records: dict) -> dict:

@@ -55,8 +55,9 @@ class CarbonCopyConfig(BaseModel):
 
     generations: int = Field(5, ge=1, le=100, description="generations after generation 0")
     regimes: tuple[str, ...] = ("replace",)
-    steps: int = Field(300, ge=1, le=1_000_000, description="fine-tuning steps per generation")
+    steps: int = Field(200, ge=1, le=1_000_000, description="fine-tuning steps per generation")
     budget_minutes: float | None = Field(None, gt=0, description="wall-clock cap per generation's training (not reproducible)")
+    learning_rate: float = Field(1e-4, gt=0, le=1.0, description="peak fine-tuning learning rate (warm-up, then cosine)")
     scenarios: tuple[str, ...] = ("drop", "bounce", "projectile", "pendulum", "slide")
     train_per_scenario: int = Field(4, ge=1, le=10_000)
     eval_per_scenario: int = Field(2, ge=1, le=10_000)
@@ -247,7 +248,8 @@ def run_generation(out: Path, tag: str, pairs: list[tuple[str, str]], parent: Pa
         work = out / "training" / f"{tag}.pt"
         work.unlink(missing_ok=True)  # a generation killed while training starts again from its parent
         settings = TrainConfig(max_steps=config.steps, minutes=config.budget_minutes, seed=seed, threads=1,
-                               batch_size=config.batch_size, checkpoint_every=config.steps + 1)
+                               batch_size=config.batch_size, learning_rate=config.learning_rate,
+                               warmup_steps=min(100, config.steps // 5), checkpoint_every=config.steps + 1)
         meta = train(out / "train", work, settings, episodes=pairs, init_from=parent or SHIPPED_CHECKPOINT)
         export_checkpoint(work, checkpoint)
         work.unlink()

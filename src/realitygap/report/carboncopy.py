@@ -104,7 +104,7 @@ def write_carboncopy_report(document: dict, gaussian: dict, out_dir: Path) -> Pa
         g0, shipped = c["generation_0"], c["shipped"]
         parts.append(f"<tr><td>{html.escape(c['metric'])}</td><td>{_num(g0['value'])} [{_num(g0['ci_low'])}, "
                      f"{_num(g0['ci_high'])}]</td><td>{_num(shipped['value'])} [{_num(shipped['ci_low'])}, "
-                     f"{_num(shipped['ci_high'])}]</td><td>{'yes' if c['within'] else 'no'}</td></tr>")
+                     f"{_num(shipped['ci_high'])}]</td><td>{ {True: 'yes', False: 'no', None: 'no interval'}[c['within']]}</td></tr>")
     parts.append("</table><h2>Curves</h2><table id='curves'><tr><th>metric</th><th>regime</th>"
                  + "".join(f"<th>g{k}</th>" for k in range(config["generations"] + 1)) + "</tr>")
     for c in document["curves"]:
