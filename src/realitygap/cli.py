@@ -432,6 +432,8 @@ def parse_params(items: List[str]) -> dict[str, str]:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise InputError(f"--param expects name=value, got {item!r}")
+        if name.strip() in params:  # not silently the last one
+            raise InputError(f"--param {name.strip()} is given twice ({params[name.strip()]!r} and {value.strip()!r}); give it once")
         params[name.strip()] = value.strip()
     return params
 
