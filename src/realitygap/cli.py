@@ -76,7 +76,7 @@ def simulate(
     prompt: Optional[str] = typer.Option(None, "--prompt", help="describe the scene instead of naming SCENARIO, "
                                          "e.g. 'a red ball dropped from 2 m onto the floor'"),
     n: int = typer.Option(1, "--n", help="number of episodes"),
-    seed: int = typer.Option(0, "--seed", help="dataset seed; episode i is the same for any --n"),
+    seed: int = typer.Option(0, "--seed", min=0, help="dataset seed; episode i is the same for any --n"),
     out_dir: Path = typer.Option(..., "--out", help="dataset folder (created; resumable)"),
     param: List[str] = typer.Option([], "--param", help="fix a parameter: name=value (repeatable)"),
     sensors: str = typer.Option(",".join(SENSOR_NAMES), "--sensors", help="comma-separated sensors"),
@@ -234,7 +234,7 @@ def measure(
 def score(
     dataset: Path = typer.Argument(..., help="measured dataset folder (after `realitygap measure`)"),
     out_dir: Optional[Path] = typer.Option(None, "--out", help="folder for results.parquet and results.json (default: DATASET)"),
-    seed: int = typer.Option(0, "--seed", help="seed of the bootstrap intervals"),
+    seed: int = typer.Option(0, "--seed", min=0, help="seed of the bootstrap intervals"),
 ) -> None:
     """Score every source of a measured dataset against the twin: precision, consistency, explanative value,
     efficiency (and distribution metrics and 3i), with bootstrap intervals; writes results.parquet / results.json."""
@@ -249,7 +249,7 @@ def score(
 def run(
     out_dir: Path = typer.Option(DEFAULT_RUN_DIR, "--out", help="output folder"),
     n: int = typer.Option(2, "--n", help="episodes per scenario"),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0),
     sources: str = typer.Option("worldmodel", "--sources", help="comma-separated sources that predict the same contexts "
                                 "and are compared with the twin (e.g. worldmodel,low_gravity; empty: none)"),
     controls: bool = typer.Option(True, "--controls/--no-controls",
@@ -287,7 +287,7 @@ def downstream(
                                   "transfer ratios"),
     quick: bool = typer.Option(False, "--quick", help="a small run (drop and slide, 4 train contexts, short training): "
                                "minutes become seconds"),
-    seed: int = typer.Option(0, "--seed", help="dataset seed (contexts) and bootstrap seed"),
+    seed: int = typer.Option(0, "--seed", min=0, help="dataset seed (contexts) and bootstrap seed"),
     workers: int = typer.Option(_default_workers(), "--workers", help="local worker processes"),
     executor: str = EXECUTOR, address: Optional[str] = ADDRESS,
 ) -> None:

@@ -25,7 +25,7 @@ def train(
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="training steps of this run (reproducible: "
                                                                      "the same steps give the same model)"),
     out_path: Path = typer.Option(..., "--out", help="checkpoint file (resumed from when it exists)"),
-    seed: int = typer.Option(0, "--seed", help="training seed (batches, noise)"),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**64 - 1, help="training seed (batches, noise)"),
     threads: int = typer.Option(1, "--threads", help="torch CPU threads"),
     batch_size: int = typer.Option(16, "--batch-size", help="frames per training step"),
     export: Optional[Path] = typer.Option(None, "--export", help="also write a sampling-only copy (EMA weights as float16) here"),
