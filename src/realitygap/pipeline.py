@@ -64,6 +64,10 @@ def run_main_job(out_dir: Path, n_per_scenario: int, seed: int, sources: Sequenc
     return write_overview(dataset, Path(out_dir) / MAIN_REPORT)
 
 
+MAX_EPISODES = 1_000_000
+"""Most episodes one call plans (per scenario)."""
+
+
 def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[str, Any] | None,
                   rig: RigConfig, prompt: str | None = None) -> list[Context]:
     """The contexts of episodes 0..n-1 of a dataset seed; `prompt` (the user's, when the run was specified
@@ -75,6 +79,8 @@ def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[s
     """
     if n < 1:
         raise InputError(f"--n must be at least 1, got {n}")
+    if n > MAX_EPISODES:  # numpy cannot spawn more than 2**63 seeds; a million already takes a minute to plan
+        raise InputError(f"--n must be at most {MAX_EPISODES:,}, got {n:,}")
     scenario = get_scenario(scenario_name)
     scenario.resolve_params(fixed_params)  # validate before any work
     contexts = []
