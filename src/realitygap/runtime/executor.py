@@ -239,8 +239,8 @@ def _probe(address: str) -> None:
         return
     try:
         socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S).close()
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
+    except (OSError, UnicodeError) as error:  # UnicodeError: a host name IDNA cannot encode (a label over 63 characters)
+        reason = getattr(error, "strerror", None) or type(error).__name__
         raise InputError(f"--address {address}: no Ray cluster answers there ({reason}); start one with "
                          f"`ray start --head` on that machine, or leave --address out for a local instance") from error
 
@@ -275,7 +275,7 @@ def _host_port(address: str) -> tuple[str | None, int]:
     host, sep, port = target.rpartition(":")
     if not sep:
         host, port = target, str(DEFAULT_RAY_PORT)
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:  # not '²': int() refuses it
         raise InputError(f"--address expects HOST:PORT (e.g. 10.0.0.5:{DEFAULT_RAY_PORT}), ray://HOST:PORT or auto, "
                          f"got {address!r}")
     return host.strip("[]"), int(port)
