@@ -9,15 +9,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 
 def progress_bar(console: Console | None = None) -> Progress:
-    """A progress bar with count, elapsed and remaining time."""
+    """A progress bar with count, elapsed and remaining time; nothing when the console is not a terminal (a
+    redirected stderr would get the bar's last state as a line of its own, before any error line)."""
+    console = console or Console(stderr=True)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=console or Console(stderr=True),
+        console=console,
         transient=False,
+        disable=not console.is_terminal,
     )
 
 
