@@ -21,7 +21,7 @@ from realitygap import __version__
 from realitygap.episode.io import EPISODE_JSON, read_meta
 from realitygap.episode.meta import check_format_version, written_format_version
 from realitygap.runtime.atomic import write_json_atomic, write_parquet_atomic
-from realitygap.runtime.errors import InputError
+from realitygap.runtime.errors import InputError, one_line
 
 DATASET_JSON = "dataset.json"
 INDEX_PARQUET = "index.parquet"
@@ -149,7 +149,10 @@ def read_index(root: Path) -> dict[str, np.ndarray]:
     path = Path(root) / INDEX_PARQUET
     if not path.is_file():
         raise InputError(f"{root} is not a realitygap dataset (no {INDEX_PARQUET})")
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as error:
+        raise InputError(f"{path} cannot be read (corrupt?): {one_line(str(error))}") from None
     return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
 
 
