@@ -6,6 +6,7 @@ and exit code 2; no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import warnings
@@ -461,9 +462,23 @@ def _show_warning(message, category, filename, lineno, file=None, line=None, def
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _escaping_undecodable_paths():
         warnings.showwarning = _show_warning
         _main(sys.argv[1:] if argv is None else argv)
+
+
+@contextlib.contextmanager
+def _escaping_undecodable_paths():
+    """stdout and stderr write what they cannot encode as backslash escapes: a path given with bytes that are not
+    UTF-8 (a surrogate in Python's str) is printed, not a UnicodeEncodeError."""
+    streams = [(s, s.errors) for s in (sys.stdout, sys.stderr) if hasattr(s, "reconfigure") and s.errors == "strict"]
+    for stream, _ in streams:
+        stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream, errors in streams:
+            stream.reconfigure(errors=errors)
 
 
 def _main(argv: list[str]) -> None:

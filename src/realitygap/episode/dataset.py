@@ -67,6 +67,9 @@ def dataset_json(enu_origin: dict | None = None, sources: list[str] | None = Non
 def ensure_writable_dir(root: Path) -> Path:
     """Create `root` if needed and prove a file can be written in it, or raise InputError."""
     root = Path(root)
+    if not _is_utf8(root):
+        raise InputError(f"output folder {root}: its name is not valid UTF-8 (Parquet files cannot be written there); "
+                         "choose another name")
     try:
         root.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=root)
@@ -149,11 +152,22 @@ def read_index(root: Path) -> dict[str, np.ndarray]:
     path = Path(root) / INDEX_PARQUET
     if not path.is_file():
         raise InputError(f"{root} is not a realitygap dataset (no {INDEX_PARQUET})")
+    if not _is_utf8(path):
+        raise InputError(f"{root}: the folder's name is not valid UTF-8 (Parquet files cannot be read there); rename it")
     try:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
         raise InputError(f"{path} cannot be read (corrupt?): {one_line(str(error))}") from None
     return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether `path` is valid UTF-8, as pyarrow needs (Python keeps bytes that are not as surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _INDEX_SCHEMA = pa.schema([
