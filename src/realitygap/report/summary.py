@@ -21,6 +21,8 @@ def dataset_summary(root: Path) -> dict:
         meta = json.loads(meta_path.read_text())
     except ValueError:
         raise InputError(f"{meta_path} is not valid JSON") from None
+    if not isinstance(meta, dict):
+        raise InputError(f"{meta_path} is not a realitygap dataset.json (not a JSON object)")
     index = read_index(root)
     groups: dict[tuple[str, str], dict] = defaultdict(lambda: {"episodes": 0, "frames": 0, "duration_s": 0.0,
                                                               "train": 0, "test": 0, "verified": 0})
