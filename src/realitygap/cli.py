@@ -175,11 +175,9 @@ def contexts(
     out_dir: Path = typer.Option(..., "--out", help="folder for prompts.jsonl, first frames and a manifest template"),
 ) -> None:
     """Export what a user needs to generate matching videos elsewhere: prompts, conditioning frames."""
-    from realitygap.episode.dataset import ensure_writable_dir
     from realitygap.sources.video import export_contexts
 
-    ensure_writable_dir(out_dir)
-    path = export_contexts(dataset, out_dir)
+    path = export_contexts(dataset, out_dir)  # checks the dataset before it makes --out
     out.print(f"contexts: {path}")
 
 
