@@ -48,8 +48,8 @@ class DownstreamConfig(BaseModel):
     @model_validator(mode="after")
     def _curves_are_listed(self) -> "DownstreamConfig":
         missing = [s for s in self.curve_sources or () if s not in self.sources]
-        if missing:
-            raise ValueError(f"--curves names source(s) not in --sources: {', '.join(missing)}")
+        if missing:  # names quoted by repr: pydantic cannot carry a message holding bytes that are not UTF-8
+            raise ValueError(f"--curves names source(s) not in --sources: {', '.join(map(repr, missing))}")
         return self
 
     @field_validator("tasks")
@@ -57,7 +57,7 @@ class DownstreamConfig(BaseModel):
     def _known_tasks(cls, tasks: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [t for t in tasks if t not in TASKS]
         if unknown or not tasks:
-            raise ValueError(f"unknown task(s) {', '.join(unknown) or '(none)'}; known: {', '.join(TASKS)}")
+            raise ValueError(f"unknown task(s) {', '.join(map(repr, unknown)) or '(none)'}; known: {', '.join(TASKS)}")
         return tasks
 
     def curve_list(self) -> tuple[str, ...]:
