@@ -179,6 +179,8 @@ def _inside(folder: Path, relative: Any, field: str) -> Path:
         return resolve_inside(folder, parts)
     except InputError:
         raise InputError(f"{field} path {relative} leads outside the manifest's folder (symlink)") from None
+    except RuntimeError:  # Path.resolve
+        raise InputError(f"{field} path {relative} is a symlink loop") from None
 
 
 def _positive_number(value: Any, field: str, allow_zero: bool = False) -> float | None:
