@@ -27,7 +27,7 @@ def read_calibration(path: Path) -> dict:
         raise InputError(f"calibration file {name} not found")
     try:
         data = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise InputError(f"calibration {name} is not valid JSON: {one_line(str(error))}") from None
     if not isinstance(data, dict):
         raise InputError(f"calibration {name} must be a JSON object with {', '.join(CALIBRATION_KEYS)}")

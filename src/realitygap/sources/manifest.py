@@ -115,7 +115,7 @@ def _manifest_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
     if suffix == ".json":
         try:
             data = json.loads(text)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
             raise InputError(f"manifest {path.name} is not valid JSON: {error}") from None
         if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
             raise InputError(f"manifest {path.name} must be a JSON list of objects with 'file' and 'episode_id'")
