@@ -35,6 +35,8 @@ MIN_SIMILARITY = 0.5
 """Cosine similarity below which a prompt describes none of the scenarios (calibrated: see tests/prompts)."""
 MIN_MARGIN = 0.015
 """Best minus second-best scenario similarity below which a prompt is ambiguous."""
+QUOTE_CHARS = 80
+"""Longest piece of the prompt a message quotes."""
 
 
 class ParamOrigin(BaseModel):
@@ -105,10 +107,10 @@ def parse_prompt(text: str, encoder: "PromptEncoder") -> PromptSpec:
     ranking = rank_scenarios(text, encoder)
     (best, similarity), (runner_up, runner_up_similarity) = ranking[0], ranking[1]
     if similarity < MIN_SIMILARITY:
-        raise InputError(f"the prompt {text!r} describes none of the scenarios (nearest: {best}, similarity "
+        raise InputError(f"the prompt {_quoted(text)} describes none of the scenarios (nearest: {best}, similarity "
                          f"{similarity:.2f} < {MIN_SIMILARITY}); known: {', '.join(scenario_names())}")
     if similarity - runner_up_similarity < MIN_MARGIN:
-        raise InputError(f"the prompt {text!r} is ambiguous between {best} ({similarity:.2f}) and {runner_up} "
+        raise InputError(f"the prompt {_quoted(text)} is ambiguous between {best} ({similarity:.2f}) and {runner_up} "
                          f"({runner_up_similarity:.2f}): say what happens more precisely, or name the scenario")
     scenario = get_scenario(best)
     given, phrases, ignored = read_params(scenario, text, quantities)
@@ -121,6 +123,17 @@ def parse_prompt(text: str, encoder: "PromptEncoder") -> PromptSpec:
     return PromptSpec(prompt=given_text, scenario=best, similarity=similarity, runner_up=runner_up,
                       runner_up_similarity=runner_up_similarity, params=params, origins=origins,
                       ignored=tuple(ignored), cost=cost)
+
+
+def _quoted(text: str, limit: int = QUOTE_CHARS) -> str:
+    """`text` quoted for a message, at most `limit` characters: a long prompt is not echoed whole."""
+    shown = repr(text)
+    if len(shown) <= limit:
+        return shown
+    cut = text[:limit]
+    while len(repr(cut + "…")) > limit:  # escapes (\x00) take more than one character
+        cut = cut[:-1]
+    return repr(cut + "…")
 
 
 # --- scenario choice ------------------------------------------------------------------------------
@@ -230,12 +243,12 @@ def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuan
         if not same:
             names = ", ".join(f"{p.name} ({p.unit or 'no unit'})" for p in numeric)
             article = "an" if dimension[0] in "aeiou" else "a"
-            raise InputError(f"{quantity.text!r} ({article} {dimension}, {quantity.unit}) cannot be mapped to any parameter "
+            raise InputError(f"{_quoted(quantity.text)} ({article} {dimension}, {quantity.unit}) cannot be mapped to any parameter "
                              f"of {scenario.name}: its numeric parameters are {names}")
         free = [ti for ti in same if ti not in taken]
         if qi in hinted or not free:
-            owners = ", ".join(f"{targets[ti][0]} by {quantities[taken[ti]].text!r}" for ti in same if ti in taken)
-            raise InputError(f"{quantity.text!r} is one {dimension} too many for {scenario.name}: {owners} already")
+            owners = ", ".join(f"{targets[ti][0]} by {_quoted(quantities[taken[ti]].text)}" for ti in same if ti in taken)
+            raise InputError(f"{_quoted(quantity.text)} is one {dimension} too many for {scenario.name}: {owners} already")
         assigned[qi], taken[free[0]] = (free[0], None), qi
     for qi, quantity in enumerate(quantities):
         if qi not in assigned and quantity.dimension == "none" and not quantity.spelled:
@@ -251,12 +264,12 @@ def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuan
             fact = facts[int(name[5:])]
             if abs(value - fact.value) > 0.01 * fact.value:
                 raise InputError(f"{scenario.name} has a fixed {fact.description} of {fact.value:g} "
-                                 f"{DIMENSION_UNITS[fact.dimension]}; {phrase!r} cannot change it")
+                                 f"{DIMENSION_UNITS[fact.dimension]}; {_quoted(phrase)} cannot change it")
             continue
         parameter = scenario.parameter(name)
         assert parameter.low is not None and parameter.high is not None
         if not parameter.low <= value <= parameter.high:
-            raise InputError(f"{scenario.name} {name} = {value:g} {parameter.unit} (from {phrase!r}) is outside "
+            raise InputError(f"{scenario.name} {name} = {value:g} {parameter.unit} (from {_quoted(phrase)}) is outside "
                              f"{parameter.domain_text()}".replace("  ", " "))
         values[name], phrases[name] = value, phrase
     return values, phrases, set(assigned)
@@ -272,8 +285,8 @@ def _refuse_unitless(scenario, quantity, windows, targets) -> None:
         near = [h for h in hints.get(name, ()) if h.side != "right" and _find(left, h.words, 2) is not None]
         if near:
             unit = DIMENSION_UNITS[dimension]
-            raise InputError(f"{quantity.text!r} after {near[0].phrase!r} has no unit: write e.g. "
-                             f"'{quantity.text} {unit}' for {scenario.name} {name}")
+            raise InputError(f"{_quoted(quantity.text)} after {near[0].phrase!r} has no unit: write e.g. "
+                             f"{_quoted(f'{quantity.text} {unit}')} for {scenario.name} {name}")
 
 
 # --- text helpers ----------------------------------------------------------------------------------
