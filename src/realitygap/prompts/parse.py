@@ -100,6 +100,8 @@ def parse_prompt(text: str, encoder: "PromptEncoder") -> PromptSpec:
     given_text, text = text, " ".join(text.split())
     if not text:
         raise InputError("the prompt is empty: describe a scene, e.g. 'a red ball dropped from 2 m onto the floor'")
+    if not _is_text(text):
+        raise InputError(f"the prompt {_quoted(text)} holds bytes that are not UTF-8 text (shown as \\udcXX)")
     quantities = find_quantities(text)
     reference_started = time.perf_counter()
     reference_vectors(encoder)
@@ -134,6 +136,15 @@ def _quoted(text: str, limit: int = QUOTE_CHARS) -> str:
     while len(repr(cut + "…")) > limit:  # escapes (\x00) take more than one character
         cut = cut[:-1]
     return repr(cut + "…")
+
+
+def _is_text(text: str) -> bool:
+    """Whether `text` is valid Unicode text (argv bytes that are not UTF-8 arrive as lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # --- scenario choice ------------------------------------------------------------------------------
