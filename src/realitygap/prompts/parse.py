@@ -14,6 +14,7 @@ scenario default, and every value goes through the scenario's own `resolve_param
 
 from __future__ import annotations
 
+import bisect
 import re
 import time
 from dataclasses import dataclass
@@ -229,8 +230,9 @@ def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuan
     targets = [(p.name, parameter_dimension(p), hints.get(p.name, ())) for p in numeric]
     targets += [(f"fact:{i}", fact.dimension, fact.hints) for i, fact in enumerate(facts)]
     scored = []  # (-score, quantity index, target index, hint)
+    windows = _all_windows(items)
     for qi, quantity in enumerate(quantities):
-        left, right = _windows(items, qi)
+        left, right = windows[qi]
         dimension = "dimensionless" if quantity.dimension == "none" else quantity.dimension
         for ti, (_, target_dimension, target_hints) in enumerate(targets):
             if target_dimension != dimension:
@@ -263,7 +265,7 @@ def _numeric_params(scenario: ScenarioSpec, text: str, quantities: list[TextQuan
         assigned[qi], taken[free[0]] = (free[0], None), qi
     for qi, quantity in enumerate(quantities):
         if qi not in assigned and quantity.dimension == "none" and not quantity.spelled:
-            _refuse_unitless(scenario, quantity, _windows(items, qi), targets)
+            _refuse_unitless(scenario, quantity, windows[qi], targets)
 
     values: dict[str, float | str] = {}
     phrases: dict[str, str] = {}
@@ -315,8 +317,10 @@ def _items(text: str, quantities: list[TextQuantity]) -> list[_Item]:
     """Words, boundaries (punctuation) and quantities of `text` in order; words inside a quantity are dropped."""
     lowered = text.lower()
     items = [_Item("quantity", q.text, q.start, q.end, i) for i, q in enumerate(quantities)]
+    starts = [q.start for q in quantities]  # in order, not overlapping: a word is inside the last one starting before it
     for match in re.finditer(r"[a-z]+(?:_[a-z]+)*|[.,;!?()]", lowered):
-        if any(q.start <= match.start() < q.end for q in quantities):
+        k = bisect.bisect_right(starts, match.start()) - 1
+        if k >= 0 and match.start() < quantities[k].end:
             continue
         kind = "boundary" if match.group() in _BOUNDARY else "word"
         items.append(_Item(kind, match.group(), match.start(), match.end()))
@@ -325,7 +329,15 @@ def _items(text: str, quantities: list[TextQuantity]) -> list[_Item]:
 
 def _windows(items: list[_Item], quantity: int) -> tuple[list[_Item], list[_Item]]:
     """Words left of the quantity (nearest first) and right of it, up to a boundary or another quantity."""
-    k = next(i for i, item in enumerate(items) if item.quantity == quantity)
+    return _windows_at(items, next(i for i, item in enumerate(items) if item.quantity == quantity))
+
+
+def _all_windows(items: list[_Item]) -> dict[int, tuple[list[_Item], list[_Item]]]:
+    """`_windows` of every quantity, in one pass (a prompt may hold thousands of quantities)."""
+    return {item.quantity: _windows_at(items, k) for k, item in enumerate(items) if item.kind == "quantity"}
+
+
+def _windows_at(items: list[_Item], k: int) -> tuple[list[_Item], list[_Item]]:
     left, right = [], []
     for i in range(k - 1, -1, -1):
         if items[i].kind != "word":
