@@ -6,7 +6,6 @@ and exit code 2; no traceback.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import warnings
@@ -22,7 +21,7 @@ from realitygap.carboncopy.cli import carboncopy_command
 from realitygap.core.rig import SENSOR_NAMES
 from realitygap.episode.export.cli import export_command
 from realitygap.report.terminal import headline_table, prompt_spec_renderables, ratio_cell
-from realitygap.runtime.errors import InputError, RealitygapError, RealitygapWarning, one_line
+from realitygap.runtime.errors import InputError, RealitygapError, RealitygapWarning, escaping_undecodable_paths, one_line
 from realitygap.runtime.executor import executor_from_options
 from realitygap.worldmodel.cli import worldmodel_app
 
@@ -460,23 +459,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None, def
 
 
 def main(argv: Optional[list[str]] = None) -> None:
-    with warnings.catch_warnings(), _escaping_undecodable_paths():
+    with warnings.catch_warnings(), escaping_undecodable_paths():
         warnings.showwarning = _show_warning
         _main(sys.argv[1:] if argv is None else argv)
-
-
-@contextlib.contextmanager
-def _escaping_undecodable_paths():
-    """stdout and stderr write what they cannot encode as backslash escapes: a path given with bytes that are not
-    UTF-8 (a surrogate in Python's str) is printed, not a UnicodeEncodeError."""
-    streams = [(s, s.errors) for s in (sys.stdout, sys.stderr) if hasattr(s, "reconfigure") and s.errors == "strict"]
-    for stream, _ in streams:
-        stream.reconfigure(errors="backslashreplace")
-    try:
-        yield
-    finally:
-        for stream, errors in streams:
-            stream.reconfigure(errors=errors)
 
 
 def _main(argv: list[str]) -> None:
