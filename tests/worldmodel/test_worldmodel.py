@@ -83,6 +83,7 @@ def test_fine_tuning_starts_from_a_checkpoint_on_the_episodes_given(trained, dat
     drift = max(float((after[k] - before[k]).abs().max()) for k in before if before[k].is_floating_point())
     apart = max(float((fresh_weights[k] - before[k]).abs().max()) for k in before if before[k].is_floating_point())
     assert drift < 1e-3 < apart and fresh["initialised_from"] is None
+    assert (np.array([5e-324]) * 1.0)[0] != 0, "training left the CPU flushing subnormal floats to zero (FTZ/DAZ)"
     with pytest.raises(InputError):
         train(dataset, tmp_path / "other.pt", TrainConfig(max_steps=1), TINY, episodes=[("sim", "0000000000000000")])
 

@@ -97,10 +97,21 @@ def train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelCo
     the model configuration taken from it). Returns the checkpoint's metadata (everything but the tensors)."""
     import torch
 
+    torch.set_flush_denormal(True)  # denormals in the weights' tails slow CPU math many-fold
+    try:
+        return _train(data_root, out, config, model_config, on_progress, on_data, episodes, init_from)
+    finally:
+        torch.set_flush_denormal(False)  # a process-wide CPU flag (FTZ/DAZ): off again for whatever runs next
+
+
+def _train(data_root: Path, out: Path, config: TrainConfig, model_config: ModelConfig | None,
+           on_progress: Callable[[Progress], None] | None, on_data: Callable[[int, int], None] | None,
+           episodes: Sequence[tuple[str, str]] | None, init_from: Path | None) -> dict:
+    import torch
+
     started_wall, started_cpu = time.perf_counter(), time.process_time()
     _check_budget(config)
     torch.set_num_threads(config.threads)
-    torch.set_flush_denormal(True)
     out = Path(out)
     resumed = load_checkpoint(out) if out.exists() else None
     if resumed is not None:
