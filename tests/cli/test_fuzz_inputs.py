@@ -425,7 +425,6 @@ def test_command_options_are_accepted_or_refused(cases, dataset):
     @given(line=command_lines())
     @example(line=("simulate", {"--out": fresh, "--seed": "-1"}))  # ValueError in numpy's SeedSequence
     @example(line=("simulate", {"--out": fresh, "--n": "99999999999999999999999"}))  # OverflowError
-    @example(line=("run", {"--out": fresh, "--n": str(10**7)}))  # planned for minutes before any work
     @example(line=("simulate", {"--out": fresh, "--executor": "ray", "--address": "h:²"}))  # ValueError
     @example(line=("simulate", {"--out": fresh, "--executor": "ray", "--address": "a" * 300}))  # UnicodeError (idna)
     @example(line=("score", {"DATASET": data, "--seed": "-1"}))
@@ -433,6 +432,10 @@ def test_command_options_are_accepted_or_refused(cases, dataset):
     @example(line=("worldmodel", {"--data": data, "--out": fresh, "--max-steps": "1", "--seed": str(10**40)}))
     @example(line=("predict", {"--source": "low_gravity", "--contexts": data, "--out": ("path", ("existing_file", "", 0))}))
     @example(line=("simulate", {"--out": ("path", ("junk_dir", "", 0))}))
+    @example(line=("info", {"DATASET": ("path", ("garbage_index", ""))}))  # ArrowInvalid
+    @example(line=("info", {"DATASET": ("path", ("not_json_object", ""))}))  # AttributeError: 'list' has no 'get'
+    @example(line=("contexts", {"DATASET": ("path", ("missing", "")), "--out": fresh}))  # --out made, then refused
+    @example(line=("downstream", {"DATASET": data, "--curves": "\udc80"}))  # UnicodeEncodeError in pydantic
     def one_case(line):
         count()
         command, options = line

@@ -119,6 +119,7 @@ def test_any_prompt_is_read_or_refused(encoder):
     @example(prompt="\udcff\udcfe")
     @example(prompt=long_text("xyzzy "))  # refused with the whole 100 kB prompt in the line
     @example(prompt="a ball dropped from " + "1" * 100_000 + " m")  # the 100 kB number quoted whole
+    @example(prompt="a red ball dropped from 2 m onto the floor " + "2 m " * 25_000)  # a minute: quadratic in quantities
     @example(prompt="a ball dropped from 1e400 m")
     @example(prompt="")
     @example(prompt="\x00")

@@ -392,6 +392,7 @@ def test_any_video_is_imported_or_refused(world, corpus):  # noqa: F811 (the fix
     @example(recipe=("copy", "own.mkv", ".mkv"), extra={"fps": "1e-300"}, into_dataset=True)
     @example(recipe=("copy", "own.mkv", ".mkv"), extra={"fps": "1e300"}, into_dataset=True)
     @example(recipe=("odd_name", b"\xff"), extra={}, into_dataset=False)
+    @example(recipe=("copy", "own.mkv", ".mkv"), extra={"calibration": "deep.json"}, into_dataset=True)  # RecursionError
     def one_case(recipe, extra, into_dataset):
         count()
         with case_folder(world["root"], folders) as where:
