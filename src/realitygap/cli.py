@@ -468,6 +468,8 @@ def _main(argv: list[str]) -> None:
     """Run one command; map every user-facing error to one line on stderr and exit code 2."""
     try:
         code = app(args=argv or ["--help"], standalone_mode=False)
+        if code == 130:  # typer turns Ctrl-C (KeyboardInterrupt) into this return code, not an exception
+            raise KeyboardInterrupt
         sys.exit(code if isinstance(code, int) else 0)
     except typer.Exit as done:
         sys.exit(done.exit_code)

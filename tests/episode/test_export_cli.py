@@ -94,3 +94,15 @@ def test_an_interrupted_export_leaves_nothing_under_out(export_dataset, tmp_path
     assert code == 0, stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
     assert len(list(out.rglob("*.mcap"))) == 4
+
+
+def test_an_interrupted_command_says_so_in_one_line(export_dataset, tmp_path, capsys, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt) in any command: exit 130 and the CLI's one line (typer returns 130 silently)."""
+    from realitygap.episode.export.to_mcap import McapExport
+
+    def interrupted(self, streams):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(McapExport, "add", interrupted)
+    code, _, stderr = run_cli(["export", export_dataset, "--to", "mcap", "--out", tmp_path / "out"], capsys)
+    assert code == 130 and stderr.strip().splitlines()[-1].startswith("interrupted")
