@@ -157,7 +157,8 @@ def test_bad_inputs_are_one_clear_error(dataset, tmp_path, capsys):
         make_source(garbage)
     with pytest.raises(InputError, match="does not exist"):
         make_source(tmp_path / "missing.pt")
-    for args, message in ((["--minutes", "0"], "--minutes must be positive"), (["--minutes", "1", "--threads", "0"], "--threads"),
+    for args, message in ((["--minutes", "0"], "--minutes must be positive"), (["--minutes", "inf"], "at most"),
+                          (["--minutes", "1", "--threads", "0"], "--threads"),
                           (["--max-steps", "0"], "--max-steps must be at least 1"), ([], "give a training budget")):
         code, _, err = run_cli(["worldmodel", "train", "--data", dataset, "--out", tmp_path / "b.pt", *args], capsys)
         assert code == 2 and message in err

@@ -16,6 +16,8 @@ from realitygap.runtime.errors import InputError
 worldmodel_app = typer.Typer(no_args_is_help=True, help="The built-in learned world model: train it on sim episodes, inspect a checkpoint.")
 out = Console()
 err = Console(stderr=True)
+MAX_MINUTES = 1e6
+"""Longest training budget accepted (about two years; inf or 1e308 minutes would overflow the progress bar's seconds)."""
 
 
 @worldmodel_app.command()
@@ -36,8 +38,8 @@ def train(
 
     if minutes is None and max_steps is None:
         raise InputError("give a training budget: --max-steps and/or --minutes")
-    if minutes is not None and not minutes > 0:
-        raise InputError(f"--minutes must be positive, got {minutes:g}")
+    if minutes is not None and not 0 < minutes <= MAX_MINUTES:
+        raise InputError(f"--minutes must be positive and at most {MAX_MINUTES:g}, got {minutes:g}")
     if max_steps is not None and max_steps < 1:
         raise InputError(f"--max-steps must be at least 1, got {max_steps}")
     if threads < 1:
