@@ -82,7 +82,8 @@ def plan_contexts(scenario_name: str, n: int, seed: int, fixed_params: Mapping[s
     if n > MAX_EPISODES:  # numpy cannot spawn more than 2**63 seeds; a million already takes a minute to plan
         raise InputError(f"--n must be at most {MAX_EPISODES:,}, got {n:,}")
     scenario = get_scenario(scenario_name)
-    scenario.resolve_params(fixed_params)  # validate before any work
+    scenario.sample_params(np.random.default_rng(0), fixed_params)  # validate before any work: the fixed values, and
+    # that the others can be drawn beside them (resolving with defaults refused colour_a=blue: colour_b's default is blue)
     contexts = []
     for child in np.random.SeedSequence(seed).spawn(n):
         params_seq, noise_seq = child.spawn(2)

@@ -147,6 +147,7 @@ def test_param_strings_are_validated_or_refused():
     @example(case=("drop", [("height_m=1e400", "bad", "height_m")]))
     @example(case=("drop", [("height_m=" + "9" * 400, "bad", "height_m")]))
     @example(case=("collision", [("colour_a=red", "good", "colour_a"), ("colour_b=RED", "good", "colour_b")]))
+    @example(case=("collision", [("colour_a=blue", "good", "colour_a")]))  # was refused: colour_b's default is blue
     def one_case(case):
         count()
         scenario, items = case
