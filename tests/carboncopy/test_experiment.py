@@ -115,3 +115,17 @@ def test_curve_values_keep_their_order_by_generation():
     rows = [_row("accumulate", k, v) for k, v in ((2, 0.3), (0, 0.9), (1, 0.6))]
     (curve,) = plotted_curves(rows, ("accumulate",))
     assert curve["generation"] == [0, 1, 2] and np.allclose(curve["value"], [0.9, 0.6, 0.3])
+
+
+def test_the_report_shows_both_plots_and_the_generation_zero_table(tmp_path):
+    from realitygap.carboncopy.gaussian import gaussian_curves
+    from realitygap.report.carboncopy import write_carboncopy_report
+
+    curves = plotted_curves([_row("replace", -1, 0.5, 0.4, 0.6), _row("replace", 0, 0.55, 0.45, 0.65), _row("replace", 1, 0.2)],
+                            ("replace",))
+    document = {"config": quick_config(generations=1).model_dump(mode="json"), "curves": curves,
+                "generation_0_vs_shipped": generation_zero_check(curves), "intervals": "test"}
+    page = write_carboncopy_report(document, gaussian_curves(("replace", "accumulate"), generations=5, runs=50), tmp_path)
+    text = page.read_text()
+    assert "carboncopy-gaussian.png" in text and "carboncopy-curves.png" in text and "id='g0'" in text
+    assert (tmp_path / "carboncopy-gaussian.png").stat().st_size > 0 and (tmp_path / "carboncopy-curves.png").is_file()

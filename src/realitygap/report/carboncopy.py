@@ -13,23 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from realitygap.report.downstream import _figure  # one figure writer for the report pages
 from realitygap.runtime.atomic import write_bytes_atomic
 
 PAGE = "carboncopy.html"
 COLOURS = ("#1f5f99", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#555555")
-
-
-def _figure(path: Path, draw) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig = draw(plt)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    return path.name
 
 
 def _gaussian_plot(gaussian: dict):
